@@ -1,0 +1,3 @@
+module github.com/wardenrpc/warden
+
+go 1.24

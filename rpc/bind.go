@@ -1,0 +1,261 @@
+package rpc
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strconv"
+)
+
+var (
+	marshalerType       = reflect.TypeFor[json.Marshaler]()
+	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
+	textMarshalerType   = reflect.TypeFor[encoding.TextMarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// bind decodes raw params into args, the method's argument list. raw is
+// empty, an array or an object; the wire layer has checked that.
+func (m *Method) bind(raw []byte, args []reflect.Value, lenient bool) *Error {
+	var target reflect.Value // formStruct: the struct being filled
+	if m.form == formStruct {
+		target = reflect.New(m.structT)
+		if m.structP {
+			args[m.structAt] = target
+		} else {
+			args[m.structAt] = target.Elem()
+		}
+		target = target.Elem()
+	}
+	present := make([]bool, len(m.Params))
+	if len(raw) > 0 {
+		var err *Error
+		if raw[0] == '[' {
+			err = m.bindPositional(raw, args, target, present, lenient)
+		} else {
+			err = m.bindNamed(raw, args, target, present, lenient)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for i := range m.Params {
+		p := &m.Params[i]
+		if present[i] {
+			continue
+		}
+		if p.Required {
+			return InvalidParams(p.Name, "missing required param")
+		}
+		if m.form == formArgs {
+			t := p.Type
+			if p.Variadic {
+				t = reflect.SliceOf(t)
+			}
+			args[p.arg] = reflect.Zero(t)
+		}
+	}
+	return nil
+}
+
+func (m *Method) bindPositional(raw []byte, args []reflect.Value, target reflect.Value, present []bool, lenient bool) *Error {
+	var vari reflect.Value // the variadic slice being filled
+	n := 0
+	var bad *Error
+	eachElement(raw, func(val []byte) bool {
+		i := n
+		n++
+		last := len(m.Params) - 1
+		variadic := last >= 0 && m.Params[last].Variadic
+		if i > last || variadic && i >= last {
+			if variadic {
+				p := &m.Params[last]
+				if !vari.IsValid() {
+					vari = reflect.MakeSlice(reflect.SliceOf(p.Type), 0, 4)
+				}
+				elem := reflect.New(p.Type)
+				if isNull(val) {
+					bad = InvalidParams(p.Name, "null element")
+					return false
+				}
+				if err := decodeInto(val, elem.Interface(), p, !lenient); err != nil {
+					bad = err
+					return false
+				}
+				vari = reflect.Append(vari, elem.Elem())
+				present[last] = true
+				return true
+			}
+			if lenient {
+				return false
+			}
+			bad = InvalidParams("params["+strconv.Itoa(i)+"]", "unexpected positional param")
+			return false
+		}
+		if isNull(val) {
+			return true
+		}
+		p := &m.Params[i]
+		if err := m.decodeParam(val, p, args, target, !lenient); err != nil {
+			bad = err
+			return false
+		}
+		present[i] = true
+		return true
+	})
+	if bad != nil {
+		return bad
+	}
+	if vari.IsValid() {
+		args[m.Params[len(m.Params)-1].arg] = vari
+	}
+	return nil
+}
+
+func (m *Method) bindNamed(raw []byte, args []reflect.Value, target reflect.Value, present []bool, lenient bool) *Error {
+	var bad *Error
+	eachMember(raw, func(key, val []byte) bool {
+		name := keyString(key)
+		i, ok := m.byName[name]
+		if !ok {
+			if lenient {
+				return true
+			}
+			bad = InvalidParams(name, "unknown param")
+			return false
+		}
+		if present[i] {
+			bad = InvalidParams(name, "duplicate param")
+			return false
+		}
+		if isNull(val) {
+			return true
+		}
+		p := &m.Params[i]
+		if err := m.decodeParam(val, p, args, target, !lenient); err != nil {
+			bad = err
+			return false
+		}
+		present[i] = true
+		return true
+	})
+	return bad
+}
+
+func (m *Method) decodeParam(val []byte, p *Param, args []reflect.Value, target reflect.Value, strict bool) *Error {
+	if m.form == formStruct {
+		f := target.FieldByIndex(p.index)
+		return decodeInto(val, f.Addr().Interface(), p, strict)
+	}
+	t := p.Type
+	if p.Variadic {
+		t = reflect.SliceOf(t)
+	}
+	ptr := reflect.New(t)
+	if err := decodeInto(val, ptr.Interface(), p, strict); err != nil {
+		return err
+	}
+	args[p.arg] = ptr.Elem()
+	return nil
+}
+
+// decodeInto decodes one param value. Its error names the param and the
+// JSON type expected, never a Go type or the decoder's own text.
+func decodeInto(val []byte, ptr any, p *Param, strict bool) *Error {
+	if fast, err := decodeFast(val, ptr); fast {
+		if err != nil {
+			return InvalidParams(p.Name, "expected "+p.want)
+		}
+		return nil
+	}
+	var err error
+	if strict && p.strict {
+		dec := json.NewDecoder(bytes.NewReader(val))
+		dec.DisallowUnknownFields()
+		dec.UseNumber()
+		err = dec.Decode(ptr)
+	} else {
+		err = json.Unmarshal(val, ptr)
+	}
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return InvalidParams(p.Name+"."+te.Field, "expected "+jsonKind(te.Type))
+	}
+	if errors.As(err, &te) {
+		return InvalidParams(p.Name, "expected "+p.want)
+	}
+	if strict && p.strict && isUnknownField(err) {
+		return InvalidParams(p.Name, "unknown field in object")
+	}
+	return InvalidParams(p.Name, "invalid value: expected "+p.want)
+}
+
+func isUnknownField(err error) bool {
+	return bytes.HasPrefix([]byte(err.Error()), []byte("json: unknown field"))
+}
+
+// decodeFast decodes the commonest scalar kinds without encoding/json. It
+// reports false when it does not handle ptr's type.
+func decodeFast(val []byte, ptr any) (bool, error) {
+	switch p := ptr.(type) {
+	case *float64:
+		if len(val) == 0 || !(val[0] == '-' || val[0] >= '0' && val[0] <= '9') {
+			return true, errNotNumber
+		}
+		f, err := strconv.ParseFloat(string(val), 64)
+		*p = f
+		return true, err
+	case *int:
+		if len(val) == 0 || !(val[0] == '-' || val[0] >= '0' && val[0] <= '9') {
+			return true, errNotNumber
+		}
+		n, err := strconv.ParseInt(string(val), 10, 0)
+		*p = int(n)
+		return true, err
+	case *int64:
+		if len(val) == 0 || !(val[0] == '-' || val[0] >= '0' && val[0] <= '9') {
+			return true, errNotNumber
+		}
+		n, err := strconv.ParseInt(string(val), 10, 64)
+		*p = n
+		return true, err
+	case *bool:
+		switch string(val) {
+		case "true":
+			*p = true
+		case "false":
+			*p = false
+		default:
+			return true, errNotNumber
+		}
+		return true, nil
+	case *string:
+		if len(val) < 2 || val[0] != '"' {
+			return true, errNotNumber
+		}
+		if bytes.IndexByte(val, '\\') < 0 && isPlainASCII(val[1:len(val)-1]) {
+			*p = string(val[1 : len(val)-1])
+			return true, nil
+		}
+		return false, nil
+	}
+	return false, nil
+}
+
+var errNotNumber = errors.New("wrong JSON type")
+
+func isPlainASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func isNull(val []byte) bool { return len(val) == 4 && string(val) == "null" }

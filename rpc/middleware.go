@@ -1,0 +1,32 @@
+package rpc
+
+import "context"
+
+// Request is one call as an interceptor sees it. Its fields must not be
+// changed.
+type Request struct {
+	Method *Method // the method called: its name, requirement and metadata
+	ID     []byte  // the raw JSON id; nil for a notification
+	Params []byte  // the raw JSON params, an array or object; nil when absent
+}
+
+// Notification reports whether the call expects no response.
+func (r *Request) Notification() bool { return r.ID == nil }
+
+// Handler runs a call and returns its result, which the engine encodes as
+// JSON, or its error.
+type Handler func(ctx context.Context, req *Request) (any, error)
+
+// Interceptor wraps a Handler to add behaviour around every call: logging,
+// metrics, rate limits. It sees the call before the security check, so it
+// also sees calls that are refused. Interceptors are given to [NewServer]
+// with [WithInterceptors]; each method's chain is built once, at
+// registration.
+type Interceptor func(next Handler) Handler
+
+func (s *Server) chain(h Handler) Handler {
+	for i := len(s.cfg.interceptors) - 1; i >= 0; i-- {
+		h = s.cfg.interceptors[i](h)
+	}
+	return h
+}

@@ -1,0 +1,245 @@
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Default limits. Each can be changed with an [Option].
+const (
+	DefaultBatchLimit       = 100 // items in one batch
+	DefaultDepthLimit       = 64  // nesting of arrays and objects in one message
+	DefaultBatchConcurrency = 8   // batch items running at once
+)
+
+// Server is a registry of methods and the engine that dispatches JSON-RPC
+// messages to them. Create one with [NewServer], register methods with
+// [Server.Register], and serve it with a transport, or call [Server.Handle]
+// directly. A Server is safe for concurrent use; methods may be registered
+// while it serves.
+type Server struct {
+	cfg config
+
+	mu    sync.Mutex               // serializes registration
+	table atomic.Pointer[registry] // copy-on-write; read without locks
+}
+
+type registry struct {
+	byName     map[string]*Method
+	ordered    []*Method
+	generation uint64
+}
+
+type config struct {
+	logger           *slog.Logger
+	debug            bool
+	lenient          bool
+	batchLimit       int
+	batchConcurrency int
+	depthLimit       int
+	interceptors     []Interceptor
+	schemes          []namedScheme
+	providers        map[reflect.Type]provider
+}
+
+// Option configures a [Server].
+type Option func(*config)
+
+// WithLogger sets the logger that receives handler errors, panics and
+// authentication failures. The default discards everything.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l != nil {
+			c.logger = l
+		}
+	}
+}
+
+// WithDebug adds the text of handler errors and panics to the data of the
+// errors that callers see. Never turn it on in production: it can leak
+// internals.
+func WithDebug(on bool) Option { return func(c *config) { c.debug = on } }
+
+// WithLenientParams relaxes param checking: unknown named params and extra
+// positional params are ignored instead of answered with CodeInvalidParams.
+func WithLenientParams() Option { return func(c *config) { c.lenient = true } }
+
+// WithBatchLimit sets the most items a batch may hold (default 100). A
+// larger batch is answered with one CodeInvalidRequest error.
+func WithBatchLimit(n int) Option { return func(c *config) { c.batchLimit = n } }
+
+// WithBatchConcurrency sets how many items of one batch run at once (default
+// 8).
+func WithBatchConcurrency(n int) Option { return func(c *config) { c.batchConcurrency = n } }
+
+// WithDepthLimit sets the deepest nesting of arrays and objects a message
+// may have (default 64).
+func WithDepthLimit(n int) Option { return func(c *config) { c.depthLimit = n } }
+
+// WithInterceptors adds interceptors. The first one given is the outermost.
+// Each method's chain is built once, when it is registered.
+func WithInterceptors(ics ...Interceptor) Option {
+	return func(c *config) { c.interceptors = append(c.interceptors, ics...) }
+}
+
+// WithScheme declares a security scheme under name. Method requirements
+// name declared schemes; naming another is a registration error.
+func WithScheme(name string, s Scheme) Option {
+	return func(c *config) {
+		for i := range c.schemes {
+			if c.schemes[i].name == name {
+				c.schemes[i] = namedScheme{name, s, s.Info()}
+				return
+			}
+		}
+		c.schemes = append(c.schemes, namedScheme{name, s, s.Info()})
+	}
+}
+
+// NewServer returns a Server configured by opts.
+func NewServer(opts ...Option) *Server {
+	s := &Server{cfg: config{
+		logger:           slog.New(slog.DiscardHandler),
+		batchLimit:       DefaultBatchLimit,
+		batchConcurrency: DefaultBatchConcurrency,
+		depthLimit:       DefaultDepthLimit,
+		providers:        map[reflect.Type]provider{},
+	}}
+	for _, o := range opts {
+		o(&s.cfg)
+	}
+	if s.cfg.batchConcurrency < 1 {
+		s.cfg.batchConcurrency = 1
+	}
+	if s.cfg.batchConcurrency > 4*runtime.GOMAXPROCS(0)+4 {
+		s.cfg.batchConcurrency = 4*runtime.GOMAXPROCS(0) + 4
+	}
+	s.table.Store(&registry{byName: map[string]*Method{}})
+	return s
+}
+
+// Logger returns the server's logger.
+func (s *Server) Logger() *slog.Logger { return s.cfg.logger }
+
+// Register adds fn as the method name. See the package documentation for
+// the shapes fn may take. The error names the method and what is wrong with
+// it. Names starting with "rpc." are reserved.
+func (s *Server) Register(name string, fn any, opts ...MethodOption) error {
+	if strings.HasPrefix(name, "rpc.") {
+		return fmt.Errorf("rpc: method %q: names starting with \"rpc.\" are reserved", name)
+	}
+	return s.register(name, fn, opts)
+}
+
+// MustRegister is like Register but panics on error. Use it where a bad
+// registration is a programming error caught before the server starts.
+func (s *Server) MustRegister(name string, fn any, opts ...MethodOption) {
+	if err := s.Register(name, fn, opts...); err != nil {
+		panic(err)
+	}
+}
+
+// RegisterReserved adds a method whose name starts with "rpc.". It is for
+// framework packages, such as openrpc's rpc.discover and the WebSocket
+// transport's in-band authentication.
+func (s *Server) RegisterReserved(name string, fn any, opts ...MethodOption) error {
+	if !strings.HasPrefix(name, "rpc.") {
+		return fmt.Errorf("rpc: method %q: reserved names start with \"rpc.\"", name)
+	}
+	return s.register(name, fn, opts)
+}
+
+func (s *Server) register(name string, fn any, opts []MethodOption) error {
+	if name == "" {
+		return fmt.Errorf("rpc: method name is empty")
+	}
+	m, err := s.compile(name, fn, opts)
+	if err != nil {
+		return fmt.Errorf("rpc: method %q: %w", name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.table.Load()
+	if _, dup := old.byName[name]; dup {
+		return fmt.Errorf("rpc: method %q: already registered", name)
+	}
+	next := &registry{
+		byName:     make(map[string]*Method, len(old.byName)+1),
+		ordered:    append(old.ordered[:len(old.ordered):len(old.ordered)], m),
+		generation: old.generation + 1,
+	}
+	for k, v := range old.byName {
+		next.byName[k] = v
+	}
+	next.byName[name] = m
+	s.table.Store(next)
+	return nil
+}
+
+// Method returns the registered method called name.
+func (s *Server) Method(name string) (*Method, bool) {
+	m, ok := s.table.Load().byName[name]
+	return m, ok
+}
+
+// Methods returns every registered method in registration order. The
+// Methods are shared and must not be changed.
+func (s *Server) Methods() []*Method {
+	return s.table.Load().ordered
+}
+
+// Generation counts registrations. It changes whenever the set of methods
+// does, so that documents built from the registry know when to rebuild.
+func (s *Server) Generation() uint64 { return s.table.Load().generation }
+
+// DeclaredScheme is a scheme declared on a server, as [Server.Schemes]
+// lists it.
+type DeclaredScheme struct {
+	Name string
+	Info SchemeInfo
+}
+
+// Schemes lists the declared security schemes in declaration order.
+func (s *Server) Schemes() []DeclaredScheme {
+	out := make([]DeclaredScheme, len(s.cfg.schemes))
+	for i, sc := range s.cfg.schemes {
+		out[i] = DeclaredScheme{Name: sc.name, Info: sc.info}
+	}
+	return out
+}
+
+// HasSchemes reports whether any security scheme is declared, so that a
+// transport can skip authentication when there is nothing to run.
+func (s *Server) HasSchemes() bool { return len(s.cfg.schemes) > 0 }
+
+// Scheme returns the scheme declared under name.
+func (s *Server) Scheme(name string) (Scheme, bool) {
+	for _, sc := range s.cfg.schemes {
+		if sc.name == name {
+			return sc.scheme, true
+		}
+	}
+	return nil, false
+}
+
+// Call runs one call to method with the given JSON params, exactly as a
+// request would, and returns its JSON result or its error. Credentials come
+// from ctx. It is for transports and tests that already hold a decoded
+// request.
+func (s *Server) Call(ctx context.Context, method string, params []byte) ([]byte, *Error) {
+	m, ok := s.Method(method)
+	if !ok {
+		return nil, errNotFound
+	}
+	res, err := s.invoke(ctx, m, &Request{Method: m, Params: params})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
