@@ -135,6 +135,31 @@ func (c *Credentials) Get(scheme string) Credential {
 	return nil
 }
 
+// Failure returns the first scheme that was presented but failed, and why.
+// A WebSocket handshake uses it to refuse a bad token before the upgrade.
+func (c *Credentials) Failure() (scheme, reason string, failed bool) {
+	if c != nil {
+		for _, e := range c.entries {
+			if e.cred == nil && e.reason != "" {
+				return e.scheme, e.reason, true
+			}
+		}
+	}
+	return "", "", false
+}
+
+// Each calls fn with every scheme that produced a credential.
+func (c *Credentials) Each(fn func(scheme string, cred Credential)) {
+	if c == nil {
+		return
+	}
+	for _, e := range c.entries {
+		if e.cred != nil {
+			fn(e.scheme, e.cred)
+		}
+	}
+}
+
 func (c *Credentials) reason(scheme string) string {
 	if c != nil {
 		for _, e := range c.entries {
