@@ -9,6 +9,10 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/wardenrpc/warden/rpc"
 )
@@ -20,13 +24,27 @@ const DefaultMaxBodyBytes = 1 << 20
 // Handler serves an [rpc.Server] over HTTP POST. Create one with
 // [NewHandler] and mount it on a path.
 type Handler struct {
-	srv  *rpc.Server
-	cfg  config
-	bufs sync.Pool
+	srv      *rpc.Server
+	cfg      config
+	bufs     sync.Pool
+	upgrader websocket.Upgrader
+
+	active  atomic.Int64 // open WebSocket connections
+	closing atomic.Bool
+	connMu  sync.Mutex
+	conns   map[*wsConn]struct{}
+	connWG  sync.WaitGroup
 }
 
 type config struct {
-	maxBody int64
+	maxBody      int64
+	maxMessage   int64
+	origins      []string
+	maxConns     int
+	concurrency  int
+	pingInterval time.Duration
+	pongWait     time.Duration
+	writeTimeout time.Duration
 }
 
 // Option configures a [Handler].
@@ -36,19 +54,75 @@ type Option func(*config)
 // body is answered 413 without being read to its end.
 func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBody = n } }
 
-// NewHandler returns a Handler serving srv.
+// WithMaxMessageBytes sets the largest WebSocket message (default 1 MiB).
+// A longer one closes the connection with 1009.
+func WithMaxMessageBytes(n int64) Option { return func(c *config) { c.maxMessage = n } }
+
+// WithAllowedOrigins allows WebSocket handshakes from these origins, given
+// as "https://app.example.com" or "app.example.com", besides those that
+// match the request's host. A handshake without an Origin header, which
+// browsers always send, is allowed.
+func WithAllowedOrigins(origins ...string) Option {
+	return func(c *config) { c.origins = append(c.origins, origins...) }
+}
+
+// WithMaxConnections caps open WebSocket connections (default 10000); a
+// handshake past the cap is answered 503.
+func WithMaxConnections(n int) Option { return func(c *config) { c.maxConns = n } }
+
+// WithConnectionConcurrency caps the calls running at once on one
+// WebSocket connection (default 16). At the cap, reading pauses.
+func WithConnectionConcurrency(n int) Option { return func(c *config) { c.concurrency = n } }
+
+// WithPing sets how often a WebSocket connection is pinged (default 30 s)
+// and how long it may go without a pong before it is closed (default 60 s).
+func WithPing(interval, pongWait time.Duration) Option {
+	return func(c *config) { c.pingInterval, c.pongWait = interval, pongWait }
+}
+
+// WithWriteTimeout sets the deadline for one WebSocket write (default 10 s).
+// A client that does not read in time is disconnected.
+func WithWriteTimeout(d time.Duration) Option { return func(c *config) { c.writeTimeout = d } }
+
+// NewHandler returns a Handler serving srv over HTTP POST and WebSocket on
+// one path. When srv declares security schemes, NewHandler also registers
+// the reserved method rpc.authenticate (see [Session.Authenticate]) unless
+// it is registered already.
 func NewHandler(srv *rpc.Server, opts ...Option) *Handler {
-	h := &Handler{srv: srv, cfg: config{maxBody: DefaultMaxBodyBytes}}
+	h := &Handler{srv: srv, cfg: config{
+		maxBody:      DefaultMaxBodyBytes,
+		maxMessage:   DefaultMaxBodyBytes,
+		maxConns:     DefaultMaxConnections,
+		concurrency:  DefaultConnectionConcurrency,
+		pingInterval: DefaultPingInterval,
+		pongWait:     DefaultPongWait,
+		writeTimeout: DefaultWriteTimeout,
+	}}
 	for _, o := range opts {
 		o(&h.cfg)
 	}
+	if h.cfg.concurrency < 1 {
+		h.cfg.concurrency = 1
+	}
 	h.bufs.New = func() any { return new(bytes.Buffer) }
+	h.upgrader = websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     func(*http.Request) bool { return true }, // checked before the upgrade
+	}
+	if srv.HasSchemes() {
+		registerAuthenticate(srv)
+	}
 	return h
 }
 
 // ServeHTTP answers one HTTP request. See the package documentation for
 // the status codes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if websocket.IsWebSocketUpgrade(r) {
+		h.serveWS(w, r)
+		return
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		httpError(w, http.StatusMethodNotAllowed, "method not allowed: use POST")

@@ -1,0 +1,319 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/wardenrpc/warden/rpc"
+)
+
+// WebSocket defaults. Each can be changed with an [Option].
+const (
+	DefaultPingInterval          = 30 * time.Second
+	DefaultPongWait              = 60 * time.Second
+	DefaultWriteTimeout          = 10 * time.Second
+	DefaultConnectionConcurrency = 16
+	DefaultMaxConnections        = 10000
+)
+
+var errClosed = errors.New("transport: connection closed")
+
+// wsConn is one WebSocket connection: a reader (the handler's goroutine), a
+// writer goroutine that alone touches the socket for data, and a goroutine
+// per call in flight, at most cfg.concurrency of them.
+type wsConn struct {
+	h    *Handler
+	ws   *websocket.Conn
+	sess *Session
+
+	ctx    context.Context // canceled when the connection closes
+	cancel context.CancelFunc
+	out    chan []byte
+	done   chan struct{} // closed when the connection closes
+	sem    chan struct{}
+	calls  sync.WaitGroup
+
+	closeOnce sync.Once
+	drainMu   sync.Mutex
+	draining  bool
+}
+
+// serveWS upgrades r after the checks the handshake owes: shutdown, origin,
+// credentials, connection cap, in that order.
+func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
+	if h.closing.Load() {
+		httpError(w, http.StatusServiceUnavailable, "server is shutting down")
+		return
+	}
+	if !h.originAllowed(r) {
+		httpError(w, http.StatusForbidden, "origin not allowed")
+		return
+	}
+	var creds *rpc.Credentials
+	if h.srv.HasSchemes() {
+		creds = h.srv.Authenticate(r.Context(), r.Header)
+		if _, reason, failed := creds.Failure(); failed {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			httpError(w, http.StatusUnauthorized, "unauthorized: "+reason)
+			return
+		}
+	}
+	if n := h.active.Add(1); n > int64(h.cfg.maxConns) {
+		h.active.Add(-1)
+		httpError(w, http.StatusServiceUnavailable, "too many connections")
+		return
+	}
+	defer h.active.Add(-1)
+
+	ws, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	c := &wsConn{
+		h:      h,
+		ws:     ws,
+		cancel: cancel,
+		out:    make(chan []byte, h.cfg.concurrency),
+		done:   make(chan struct{}),
+		sem:    make(chan struct{}, h.cfg.concurrency),
+	}
+	c.sess = &Session{conn: c}
+	c.ctx = context.WithValue(ctx, sessionKey{}, c.sess)
+	creds.Each(c.sess.Bind)
+
+	if !h.track(c) {
+		c.close(websocket.CloseGoingAway, "server is shutting down")
+		return
+	}
+	defer h.untrack(c)
+
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writeLoop()
+	}()
+	code, text := c.readLoop()
+	if c.isDraining() {
+		c.waitCalls()
+		code, text = websocket.CloseGoingAway, "server is shutting down"
+	}
+	c.close(code, text)
+	c.calls.Wait()
+	<-writerDone
+}
+
+func (h *Handler) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true // not a browser
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, o := range h.cfg.origins {
+		if strings.EqualFold(o, origin) || strings.EqualFold(o, u.Host) {
+			return true
+		}
+	}
+	return false
+}
+
+// readLoop reads messages until the connection fails, and returns the close
+// code and text to send.
+func (c *wsConn) readLoop() (int, string) {
+	ws, cfg := c.ws, &c.h.cfg
+	ws.SetReadLimit(cfg.maxMessage)
+	ws.SetReadDeadline(time.Now().Add(cfg.pongWait))
+	ws.SetPongHandler(func(string) error {
+		if !c.isDraining() {
+			ws.SetReadDeadline(time.Now().Add(cfg.pongWait))
+		}
+		return nil
+	})
+	for {
+		typ, msg, err := ws.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				return websocket.CloseMessageTooBig, "message too large"
+			}
+			return websocket.CloseNormalClosure, ""
+		}
+		if typ != websocket.TextMessage {
+			return websocket.CloseUnsupportedData, "binary messages are not supported"
+		}
+		select {
+		case c.sem <- struct{}{}: // pauses reading while the cap is reached
+		case <-c.done:
+			return websocket.CloseNormalClosure, ""
+		}
+		c.calls.Add(1)
+		go c.serve(msg)
+	}
+}
+
+func (c *wsConn) serve(msg []byte) {
+	defer func() {
+		<-c.sem
+		c.calls.Done()
+	}()
+	ctx := c.ctx
+	if c.h.srv.HasSchemes() {
+		ctx = rpc.WithCredentials(ctx, c.sess.credentials(ctx))
+	}
+	if resp := c.h.srv.Handle(ctx, msg); resp != nil {
+		c.send(ctx, resp)
+	}
+}
+
+// send queues msg for the writer.
+func (c *wsConn) send(ctx context.Context, msg []byte) error {
+	select {
+	case c.out <- msg:
+		return nil
+	case <-c.done:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// writeLoop is the only goroutine that writes data frames. A write that
+// misses its deadline closes the connection, so that a stalled reader holds
+// nothing but its own connection.
+func (c *wsConn) writeLoop() {
+	cfg := &c.h.cfg
+	ping := time.NewTicker(cfg.pingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case msg := <-c.out:
+			c.ws.SetWriteDeadline(time.Now().Add(cfg.writeTimeout))
+			if err := c.ws.WriteMessage(websocket.TextMessage, msg); err != nil {
+				c.close(websocket.CloseGoingAway, "write failed")
+				return
+			}
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.writeTimeout)); err != nil {
+				c.close(websocket.CloseGoingAway, "ping failed")
+				return
+			}
+		case <-c.done:
+			return
+		}
+	}
+}
+
+// close sends a close frame with code and text, then closes the socket and
+// cancels every call's context. Only the first call does anything.
+func (c *wsConn) close(code int, text string) {
+	c.closeOnce.Do(func() {
+		c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text),
+			time.Now().Add(time.Second))
+		close(c.done)
+		c.cancel()
+		c.ws.Close()
+	})
+}
+
+// drain stops reading: calls in flight finish and send their responses,
+// then serveWS closes with 1001.
+func (c *wsConn) drain() {
+	c.drainMu.Lock()
+	c.draining = true
+	c.drainMu.Unlock()
+	c.ws.SetReadDeadline(time.Now())
+}
+
+func (c *wsConn) isDraining() bool {
+	c.drainMu.Lock()
+	defer c.drainMu.Unlock()
+	return c.draining
+}
+
+// waitCalls waits for the calls in flight, or for a forced close.
+func (c *wsConn) waitCalls() {
+	idle := make(chan struct{})
+	go func() {
+		c.calls.Wait()
+		close(idle)
+	}()
+	select {
+	case <-idle:
+		// Let the writer flush what the calls queued.
+		for len(c.out) > 0 {
+			select {
+			case <-c.done:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	case <-c.done:
+	}
+}
+
+func (h *Handler) track(c *wsConn) bool {
+	h.connMu.Lock()
+	defer h.connMu.Unlock()
+	if h.closing.Load() {
+		return false
+	}
+	if h.conns == nil {
+		h.conns = map[*wsConn]struct{}{}
+	}
+	h.conns[c] = struct{}{}
+	h.connWG.Add(1)
+	return true
+}
+
+func (h *Handler) untrack(c *wsConn) {
+	h.connMu.Lock()
+	delete(h.conns, c)
+	h.connMu.Unlock()
+	h.connWG.Done()
+}
+
+// Shutdown stops accepting WebSocket connections, lets calls in flight
+// finish and send their responses, and closes every connection with 1001
+// (going away). When ctx ends first, it closes the remaining connections at
+// once, cancelling their calls' contexts, and returns ctx's error.
+//
+// HTTP requests are not tracked here: call it beside http.Server.Shutdown,
+// which does not see hijacked WebSocket connections.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	h.connMu.Lock()
+	h.closing.Store(true)
+	conns := make([]*wsConn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.connMu.Unlock()
+	for _, c := range conns {
+		c.drain()
+	}
+	done := make(chan struct{})
+	go func() {
+		h.connWG.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		for _, c := range conns {
+			c.close(websocket.CloseGoingAway, "server is shutting down")
+		}
+		<-done
+		return ctx.Err()
+	}
+}
