@@ -1,0 +1,301 @@
+package security
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/wardenrpc/warden/rpc"
+)
+
+// Issuer signs access and refresh tokens with the current key of its
+// verifier's ring, rotates refresh tokens, and revokes. Create one with
+// [NewIssuer]; it is safe for concurrent use.
+type Issuer struct {
+	v          *Verifier
+	accessTTL  time.Duration
+	refreshTTL time.Duration
+	families   FamilyStore
+	logger     *slog.Logger
+}
+
+// IssuerOption configures an [Issuer].
+type IssuerOption func(*Issuer)
+
+// WithAccessTTL sets how long access tokens live (default 15 min).
+func WithAccessTTL(d time.Duration) IssuerOption { return func(i *Issuer) { i.accessTTL = d } }
+
+// WithRefreshTTL sets how long a refresh token lives (default 7 days).
+// Each refresh issues a new one with a full lifetime.
+func WithRefreshTTL(d time.Duration) IssuerOption { return func(i *Issuer) { i.refreshTTL = d } }
+
+// WithFamilies sets the refresh family store. The default is the
+// verifier's revocation store when it is also a [FamilyStore] (a
+// [MemoryStore] is), and a new MemoryStore otherwise.
+func WithFamilies(s FamilyStore) IssuerOption { return func(i *Issuer) { i.families = s } }
+
+// WithIssuerLogger sets the logger that hears of refresh-token reuse. It
+// receives the subject and family id, never a token.
+func WithIssuerLogger(l *slog.Logger) IssuerOption {
+	return func(i *Issuer) {
+		if l != nil {
+			i.logger = l
+		}
+	}
+}
+
+// NewIssuer returns an Issuer that signs tokens v accepts. v's key ring
+// must hold a current key that can sign.
+func NewIssuer(v *Verifier, opts ...IssuerOption) (*Issuer, error) {
+	if v == nil {
+		return nil, errors.New("security: NewIssuer needs a verifier")
+	}
+	if _, err := v.keys.signer(); err != nil {
+		return nil, err
+	}
+	i := &Issuer{
+		v:          v,
+		accessTTL:  DefaultAccessTTL,
+		refreshTTL: DefaultRefreshTTL,
+		logger:     slog.New(slog.DiscardHandler),
+	}
+	for _, o := range opts {
+		o(i)
+	}
+	if i.accessTTL <= 0 || i.refreshTTL <= 0 {
+		return nil, errors.New("security: token lifetimes must be positive")
+	}
+	if i.families == nil {
+		if fs, ok := v.revocations.(FamilyStore); ok {
+			i.families = fs
+		} else {
+			i.families = NewMemoryStore()
+		}
+	}
+	return i, nil
+}
+
+// Verifier returns the verifier whose keys, issuer and audience i uses.
+func (i *Issuer) Verifier() *Verifier { return i.v }
+
+// Grant is what a token says about its holder.
+type Grant struct {
+	// Subject is the "sub": who the holder is. Required.
+	Subject string
+	// Scopes are what the holder may do. Each must be an RFC 6749 scope
+	// token (printable ASCII, no space, quote or backslash).
+	Scopes []string
+	// Claims are extra claims, readable with [Principal.Claim]. They may
+	// not use the names Warden sets (iss, sub, aud, exp, nbf, iat, jti,
+	// scope, token_use, fid).
+	Claims map[string]any
+	// TTL overrides the access token's lifetime; zero means the issuer's.
+	TTL time.Duration
+}
+
+func (g *Grant) check() error {
+	if g.Subject == "" {
+		return errors.New("security: grant without a subject")
+	}
+	for _, s := range g.Scopes {
+		if !validScope(s) {
+			return fmt.Errorf("security: malformed scope %q", s)
+		}
+	}
+	for k := range g.Claims {
+		if reservedClaims[k] {
+			return fmt.Errorf("security: claim %q is set by Warden", k)
+		}
+	}
+	if g.TTL < 0 {
+		return errors.New("security: negative TTL")
+	}
+	return nil
+}
+
+// Pair is an access token with the refresh token that renews it. Its JSON
+// form is the OAuth 2.0 token response: access_token, token_type,
+// expires_in, refresh_token.
+type Pair struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"` // always "bearer"
+	ExpiresIn    int64  `json:"expires_in"` // seconds until the access token expires
+	RefreshToken string `json:"refresh_token"`
+
+	// AccessExpires and RefreshExpires are the tokens' "exp".
+	AccessExpires  time.Time `json:"-"`
+	RefreshExpires time.Time `json:"-"`
+}
+
+// Issue starts a refresh family for g and returns its first pair.
+func (i *Issuer) Issue(ctx context.Context, g Grant) (*Pair, error) {
+	if err := g.check(); err != nil {
+		return nil, err
+	}
+	family := newID()
+	refreshID := newID()
+	now := i.v.now()
+	refreshExp := now.Add(i.refreshTTL)
+	if err := i.families.StartFamily(ctx, family, g.Subject, refreshID, refreshExp); err != nil {
+		return nil, fmt.Errorf("security: starting refresh family: %w", err)
+	}
+	return i.pair(now, g, family, refreshID, refreshExp)
+}
+
+// IssueAccess returns an access token for g that belongs to no family and
+// cannot be refreshed, as a command-line token generator wants.
+func (i *Issuer) IssueAccess(ctx context.Context, g Grant) (token string, expires time.Time, err error) {
+	if err := g.check(); err != nil {
+		return "", time.Time{}, err
+	}
+	now := i.v.now()
+	expires = now.Add(i.ttl(g))
+	token, err = i.sign(now, expires, g, UseAccess, newID(), "")
+	return token, expires, err
+}
+
+func (i *Issuer) ttl(g Grant) time.Duration {
+	if g.TTL > 0 {
+		return g.TTL
+	}
+	return i.accessTTL
+}
+
+func (i *Issuer) pair(now time.Time, g Grant, family, refreshID string, refreshExp time.Time) (*Pair, error) {
+	accessExp := now.Add(i.ttl(g))
+	access, err := i.sign(now, accessExp, g, UseAccess, newID(), family)
+	if err != nil {
+		return nil, err
+	}
+	refresh, err := i.sign(now, refreshExp, g, UseRefresh, refreshID, family)
+	if err != nil {
+		return nil, err
+	}
+	return &Pair{
+		AccessToken:    access,
+		TokenType:      "bearer",
+		ExpiresIn:      int64(accessExp.Sub(now) / time.Second),
+		RefreshToken:   refresh,
+		AccessExpires:  accessExp,
+		RefreshExpires: refreshExp,
+	}, nil
+}
+
+func (i *Issuer) sign(now, exp time.Time, g Grant, use TokenUse, jti, family string) (string, error) {
+	key, err := i.v.keys.signer()
+	if err != nil {
+		return "", err
+	}
+	claims := jwt.MapClaims{}
+	for k, v := range g.Claims {
+		claims[k] = v
+	}
+	claims["iss"] = i.v.issuer
+	claims["sub"] = g.Subject
+	claims["aud"] = i.v.audience
+	claims["iat"] = now.Unix()
+	claims["exp"] = exp.Unix()
+	claims["jti"] = jti
+	claims[claimUse] = string(use)
+	claims[claimScope] = strings.Join(g.Scopes, " ")
+	if family != "" {
+		claims[claimFamily] = family
+	}
+	t := jwt.NewWithClaims(key.method, claims)
+	t.Header["kid"] = key.id
+	s, err := t.SignedString(key.sign)
+	if err != nil {
+		return "", fmt.Errorf("security: signing token: %w", err)
+	}
+	return s, nil
+}
+
+// Refresh spends refreshToken and returns a new pair with the same
+// subject, scopes and claims. A token that was already spent ends its
+// whole family, whose tokens, access tokens included, are revoked: one of
+// the two presenters stole it, and the issuer cannot tell which. Failures
+// are *[rpc.AuthError].
+func (i *Issuer) Refresh(ctx context.Context, refreshToken string) (*Pair, error) {
+	p, err := i.v.VerifyRefresh(ctx, refreshToken)
+	if err != nil {
+		return nil, err
+	}
+	claims, err := p.extraClaims()
+	if err != nil {
+		return nil, &rpc.AuthError{Reason: rpc.ReasonInvalid, Err: err}
+	}
+	g := Grant{Subject: p.Subject, Scopes: p.Scopes, Claims: claims}
+	next := newID()
+	now := i.v.now()
+	refreshExp := now.Add(i.refreshTTL)
+	switch err := i.families.RotateFamily(ctx, p.Family, p.TokenID, next, refreshExp); {
+	case errors.Is(err, ErrRefreshReused):
+		i.logger.LogAttrs(ctx, slog.LevelWarn, "refresh token reused; family revoked",
+			slog.String("subject", p.Subject), slog.String("family", p.Family))
+		if err := i.RevokeFamily(ctx, p.Family); err != nil {
+			return nil, err
+		}
+		return nil, &rpc.AuthError{Reason: rpc.ReasonRevoked, Err: err}
+	case errors.Is(err, ErrUnknownFamily):
+		return nil, &rpc.AuthError{Reason: rpc.ReasonRevoked, Err: err}
+	case err != nil:
+		return nil, fmt.Errorf("security: rotating refresh family: %w", err)
+	}
+	return i.pair(now, g, p.Family, next, refreshExp)
+}
+
+// Revoke signs p out: its token, and its refresh family if it has one, so
+// that neither the access token nor any refresh token of the family works
+// again.
+func (i *Issuer) Revoke(ctx context.Context, p *Principal) error {
+	if p == nil || p.TokenID == "" {
+		return errors.New("security: Revoke needs a token's principal")
+	}
+	if err := i.v.revocations.Revoke(ctx, p.TokenID, p.Expires.Add(i.v.leeway)); err != nil {
+		return fmt.Errorf("security: revoking token: %w", err)
+	}
+	if p.Family != "" {
+		return i.RevokeFamily(ctx, p.Family)
+	}
+	return nil
+}
+
+// RevokeFamily ends a refresh family and revokes every token it issued.
+func (i *Issuer) RevokeFamily(ctx context.Context, family string) error {
+	longest := max(i.accessTTL, i.refreshTTL)
+	until := i.v.now().Add(longest + i.v.leeway)
+	if err := i.v.revocations.Revoke(ctx, family, until); err != nil {
+		return fmt.Errorf("security: revoking family: %w", err)
+	}
+	if err := i.families.EndFamily(ctx, family); err != nil {
+		return fmt.Errorf("security: ending family: %w", err)
+	}
+	return nil
+}
+
+// newID returns 128 random bits, URL-safe.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails; it panics instead if the OS fails it
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// validScope reports whether s is an RFC 6749 scope token.
+func validScope(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
