@@ -132,7 +132,7 @@ func NewHasher(opts ...HasherOption) (*Hasher, error) {
 	return h, nil
 }
 
-func memory(ln, r int) int64   { return 128 * int64(r) << ln }
+func memory(ln, r int) int64  { return 128 * int64(r) << ln }
 func work(ln, r, p int) int64 { return int64(r) * int64(p) << ln }
 
 func randomBytes(n int) []byte {
