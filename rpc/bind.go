@@ -174,7 +174,6 @@ func decodeInto(val []byte, ptr any, p *Param, strict bool) *Error {
 	if strict && p.strict {
 		dec := json.NewDecoder(bytes.NewReader(val))
 		dec.DisallowUnknownFields()
-		dec.UseNumber()
 		err = dec.Decode(ptr)
 	} else {
 		err = json.Unmarshal(val, ptr)
@@ -186,8 +185,10 @@ func decodeInto(val []byte, ptr any, p *Param, strict bool) *Error {
 	if errors.As(err, &te) && te.Field != "" {
 		return InvalidParams(p.Name+"."+te.Field, "expected "+jsonKind(te.Type))
 	}
-	if errors.As(err, &te) {
-		return InvalidParams(p.Name, "expected "+p.want)
+	if errors.As(err, &te) && te.Type != nil {
+		// te.Type is what was being filled: the param itself, or an
+		// element of it when the param is an array.
+		return InvalidParams(p.Name, "expected "+jsonKind(te.Type))
 	}
 	if strict && p.strict && isUnknownField(err) {
 		return InvalidParams(p.Name, "unknown field in object")
