@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -34,7 +35,7 @@ type wsConn struct {
 
 	ctx    context.Context // canceled when the connection closes
 	cancel context.CancelFunc
-	out    chan []byte
+	out    chan outMsg
 	done   chan struct{} // closed when the connection closes
 	sem    chan struct{}
 	calls  sync.WaitGroup
@@ -80,7 +81,7 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 		h:      h,
 		ws:     ws,
 		cancel: cancel,
-		out:    make(chan []byte, h.cfg.concurrency),
+		out:    make(chan outMsg, h.cfg.concurrency),
 		done:   make(chan struct{}),
 		sem:    make(chan struct{}, h.cfg.concurrency),
 	}
@@ -147,6 +148,10 @@ func (c *wsConn) readLoop() (int, string) {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				return websocket.CloseMessageTooBig, "message too large"
 			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && !c.isDraining() {
+				return websocket.CloseGoingAway, "no pong received"
+			}
 			return websocket.CloseNormalClosure, ""
 		}
 		if typ != websocket.TextMessage {
@@ -179,7 +184,7 @@ func (c *wsConn) serve(msg []byte) {
 // send queues msg for the writer.
 func (c *wsConn) send(ctx context.Context, msg []byte) error {
 	select {
-	case c.out <- msg:
+	case c.out <- outMsg{data: msg}:
 		return nil
 	case <-c.done:
 		return errClosed
@@ -198,8 +203,12 @@ func (c *wsConn) writeLoop() {
 	for {
 		select {
 		case msg := <-c.out:
+			if msg.flushed != nil {
+				close(msg.flushed)
+				continue
+			}
 			c.ws.SetWriteDeadline(time.Now().Add(cfg.writeTimeout))
-			if err := c.ws.WriteMessage(websocket.TextMessage, msg); err != nil {
+			if err := c.ws.WriteMessage(websocket.TextMessage, msg.data); err != nil {
 				c.close(websocket.CloseGoingAway, "write failed")
 				return
 			}
@@ -250,16 +259,28 @@ func (c *wsConn) waitCalls() {
 	}()
 	select {
 	case <-idle:
-		// Let the writer flush what the calls queued.
-		for len(c.out) > 0 {
-			select {
-			case <-c.done:
-				return
-			case <-time.After(time.Millisecond):
-			}
-		}
+	case <-c.done:
+		return
+	}
+	// The queue is FIFO: once the writer reaches this marker, every
+	// response the calls queued has been written.
+	flushed := make(chan struct{})
+	select {
+	case c.out <- outMsg{flushed: flushed}:
+	case <-c.done:
+		return
+	}
+	select {
+	case <-flushed:
 	case <-c.done:
 	}
+}
+
+// outMsg is a message for the writer, or a marker it closes when it gets
+// there.
+type outMsg struct {
+	data    []byte
+	flushed chan struct{}
 }
 
 func (h *Handler) track(c *wsConn) bool {
