@@ -131,10 +131,15 @@ func invalidRequest(why string) *Error {
 func asCoded(err error) (*Error, bool) {
 	var e *Error
 	if errors.As(err, &e) {
+		if e == nil {
+			// A nil *Error returned as a non-nil error, a common Go
+			// slip: there is nothing to send, and no result either.
+			return errInternal, true
+		}
 		return e, true
 	}
 	var ae *AuthError
-	if errors.As(err, &ae) {
+	if errors.As(err, &ae) && ae != nil {
 		reason := ae.Reason
 		if reason == "" {
 			reason = ReasonInvalid
