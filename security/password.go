@@ -180,7 +180,7 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, er
 	if err != nil {
 		return false, err
 	}
-	if memory(p.ln, p.r) > h.maxMem || work(p.ln, p.r, p.p) > h.maxWork {
+	if p.r > 64 || p.p > 16 || memory(p.ln, p.r) > h.maxMem || work(p.ln, p.r, p.p) > h.maxWork {
 		return false, ErrHashTooCostly
 	}
 	return h.compare(ctx, password, p)
