@@ -1,0 +1,144 @@
+package transport_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"testing"
+
+	"github.com/wardenrpc/warden/rpc"
+	"github.com/wardenrpc/warden/transport"
+)
+
+// The benchmarks compare Warden's handler serving subtract with a plain
+// net/http handler that does the same with encoding/json. Both are called
+// in process through ServeHTTP, with the same reused request and
+// ResponseWriter, so the numbers are the handlers' own cost.
+
+const benchBody = `{"jsonrpc":"2.0","method":"subtract","params":[42,23],"id":1}`
+
+// rawSubtract is the baseline: what a careful user would write by hand
+// with encoding/json to answer subtract, with the same checks of method,
+// content type, body size and version.
+func rawSubtract(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		http.Error(w, "unsupported content type", http.StatusUnsupportedMediaType)
+		return
+	}
+	var req struct {
+		JSONRPC string          `json:"jsonrpc"`
+		Method  string          `json:"method"`
+		Params  [2]float64      `json:"params"`
+		ID      json.RawMessage `json:"id"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, transport.DefaultMaxBodyBytes)).Decode(&req); err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	if req.JSONRPC != "2.0" || req.Method != "subtract" {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	resp := struct {
+		JSONRPC string          `json:"jsonrpc"`
+		Result  float64         `json:"result"`
+		ID      json.RawMessage `json:"id"`
+	}{"2.0", req.Params[0] - req.Params[1], req.ID}
+	b, err := json.Marshal(resp)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+}
+
+// benchWriter is a ResponseWriter that keeps only the status and the
+// length written, so that neither side pays for a recorder.
+type benchWriter struct {
+	header http.Header
+	status int
+	n      int
+}
+
+func (w *benchWriter) Header() http.Header         { return w.header }
+func (w *benchWriter) WriteHeader(code int)        { w.status = code }
+func (w *benchWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
+
+func (w *benchWriter) reset() {
+	clear(w.header)
+	w.status, w.n = 0, 0
+}
+
+func benchHandler(b *testing.B, h http.Handler) {
+	body := bytes.NewReader([]byte(benchBody))
+	req, err := http.NewRequest(http.MethodPost, "/", io.NopCloser(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.ContentLength = int64(len(benchBody))
+	w := &benchWriter{header: http.Header{}}
+
+	// Check once that the handler really answers subtract.
+	h.ServeHTTP(w, req)
+	if w.status != http.StatusOK || w.n != len(`{"jsonrpc":"2.0","result":19,"id":1}`) {
+		b.Fatalf("status %d, %d bytes", w.status, w.n)
+	}
+
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchBody)))
+	b.ResetTimer()
+	for range b.N {
+		body.Reset([]byte(benchBody))
+		w.reset()
+		h.ServeHTTP(w, req)
+	}
+	if w.status != http.StatusOK {
+		b.Fatalf("status %d", w.status)
+	}
+}
+
+// BenchmarkSubtractRaw is the baseline: net/http and encoding/json alone.
+func BenchmarkSubtractRaw(b *testing.B) {
+	benchHandler(b, http.HandlerFunc(rawSubtract))
+}
+
+// BenchmarkSubtractWarden is Warden's HTTP handler serving the same method.
+func BenchmarkSubtractWarden(b *testing.B) {
+	s := rpc.NewServer()
+	s.MustRegister("subtract", func(minuend, subtrahend float64) float64 { return minuend - subtrahend },
+		rpc.Params("minuend", "subtrahend"))
+	benchHandler(b, transport.NewHandler(s))
+}
+
+// BenchmarkSubtractWardenNamed is Warden with named params.
+func BenchmarkSubtractWardenNamed(b *testing.B) {
+	s := rpc.NewServer()
+	s.MustRegister("subtract", func(minuend, subtrahend float64) float64 { return minuend - subtrahend },
+		rpc.Params("minuend", "subtrahend"))
+	h := transport.NewHandler(s)
+	const named = `{"jsonrpc":"2.0","method":"subtract","params":{"minuend":42,"subtrahend":23},"id":1}`
+	body := bytes.NewReader([]byte(named))
+	req, _ := http.NewRequest(http.MethodPost, "/", io.NopCloser(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.ContentLength = int64(len(named))
+	w := &benchWriter{header: http.Header{}}
+	b.ReportAllocs()
+	for range b.N {
+		body.Reset([]byte(named))
+		w.reset()
+		h.ServeHTTP(w, req)
+	}
+	if w.status != http.StatusOK {
+		b.Fatalf("status %d", w.status)
+	}
+}
