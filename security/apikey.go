@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
+	"slices"
 
 	"github.com/wardenrpc/warden/rpc"
 )
@@ -115,6 +116,7 @@ func (s *APIKeyScheme) Authenticate(_ context.Context, md rpc.Metadata) (rpc.Cre
 	if found < 0 {
 		return nil, &rpc.AuthError{Reason: rpc.ReasonInvalid, Err: errAPIKey}
 	}
-	p := s.keys[found].principal // a copy: callers cannot change the held one
+	p := s.keys[found].principal // a copy, so that callers cannot change the held one
+	p.Scopes = slices.Clone(p.Scopes)
 	return &p, nil
 }
