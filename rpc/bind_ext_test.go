@@ -39,6 +39,11 @@ func (p structParams) String() string {
 	return fmt.Sprintf("a=%d b=%s c=%s d=%d e=%v in=%s plain=%s", p.A, p.B, c, p.D, p.E, in, p.Plain)
 }
 
+// Base is embedded in params structs.
+type Base struct {
+	X int `json:"x"`
+}
+
 func newBindServer(t *testing.T, opts ...rpc.Option) *rpc.Server {
 	t.Helper()
 	s := rpc.NewServer(opts...)
@@ -68,6 +73,26 @@ func newBindServer(t *testing.T, opts ...rpc.Option) *rpc.Server {
 	}) string {
 		return fmt.Sprintf("%T %v", p.V, p.V)
 	}, rpc.Params("p"))
+	// Embedded structs follow encoding/json: untagged ones promote their
+	// fields, a tagged one is one param, and "-" hides it.
+	s.MustRegister("embedded", func(p struct {
+		Base
+		Y int `json:"y"`
+	}) int {
+		return p.X*10 + p.Y
+	})
+	s.MustRegister("embeddedtagged", func(p struct {
+		Base `json:"base"`
+		Y    int `json:"y"`
+	}) int {
+		return p.X*10 + p.Y
+	})
+	s.MustRegister("embeddedhidden", func(p struct {
+		Base `json:"-"`
+		Y    int `json:"y"`
+	}) int {
+		return p.X*10 + p.Y
+	})
 	s.MustRegister("ints", func(xs []int) int { return len(xs) }, rpc.Params("xs"))
 	return s
 }
@@ -142,6 +167,13 @@ func TestBinding(t *testing.T) {
 		{"any", `[1.5]`, `"float64 1.5"`, "", ""},
 		{"anyfield", `[{"v": 1.5}]`, `"float64 1.5"`, "", ""},
 		{"ints", `[[1, 2]]`, `2`, "", ""},
+		{"embedded", `[1, 2]`, `12`, "", ""},
+		{"embedded", `{"x": 1, "y": 2}`, `12`, "", ""},
+		{"embeddedtagged", `[{"x": 1}, 2]`, `12`, "", ""},
+		{"embeddedtagged", `{"base": {"x": 1}, "y": 2}`, `12`, "", ""},
+		{"embeddedtagged", `{"x": 1, "y": 2}`, "", "x", "unknown param"},
+		{"embeddedhidden", `[2]`, `2`, "", ""},
+		{"embeddedhidden", `{"x": 1, "y": 2}`, "", "x", "unknown param"},
 		{"ints", `[[1, "2"]]`, "", "xs", "expected an integer"},
 		{"ints", `[3]`, "", "xs", "expected an array"},
 		{"variadic", `{"sep": "+", "parts": ["a", 2]}`, "", "parts", "expected a string"},

@@ -290,7 +290,7 @@ func (m *Method) compileStruct(t reflect.Type, arg int) error {
 		if name == "" {
 			name = f.Name
 		}
-		if len(f.Index) > 1 && throughPointer(st, f.Index) {
+		if len(f.Index) > 1 && (throughPointer(st, f.Index) || throughTagged(st, f.Index)) {
 			continue
 		}
 		p := Param{
@@ -316,6 +316,23 @@ func throughPointer(t reflect.Type, index []int) bool {
 			return true
 		}
 		t = f.Type
+	}
+	return false
+}
+
+// throughTagged reports whether the field at index is promoted from an
+// embedded struct that has a json name or "-": encoding/json treats such a
+// struct as one named field (or none), never promoting its fields.
+func throughTagged(t reflect.Type, index []int) bool {
+	for _, i := range index[:len(index)-1] {
+		f := t.Field(i)
+		if name, _ := parseTag(f.Tag.Get("json")); name != "" {
+			return true
+		}
+		t = f.Type
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
 	}
 	return false
 }
