@@ -3,7 +3,9 @@ package rpc
 import "context"
 
 // Request is one call as an interceptor sees it. Its fields must not be
-// changed.
+// changed. ID and Params may share memory with the transport's read
+// buffer, which is reused once the call returns: copy them to keep them
+// longer, for an asynchronous log say.
 type Request struct {
 	Method *Method // the method called: its name, requirement and metadata
 	ID     []byte  // the raw JSON id; nil for a notification
