@@ -25,9 +25,11 @@ const (
 
 var errClosed = errors.New("transport: connection closed")
 
-// wsConn is one WebSocket connection: a reader (the handler's goroutine), a
-// writer goroutine that alone touches the socket for data, and a goroutine
-// per call in flight, at most cfg.concurrency of them.
+// wsConn is one WebSocket connection: a reader (the handler's goroutine)
+// and a goroutine per call in flight, at most cfg.concurrency of them. Each
+// call writes its own response while holding wlock, so one writer at a time
+// touches the socket, and every write has a deadline. Pings come from a
+// timer, so an idle connection costs one parked goroutine.
 type wsConn struct {
 	h    *Handler
 	ws   *websocket.Conn
@@ -35,7 +37,8 @@ type wsConn struct {
 
 	ctx    context.Context // canceled when the connection closes
 	cancel context.CancelFunc
-	out    chan outMsg
+	wlock  chan struct{} // a one-slot lock on data writes that a waiter can give up on
+	ping   *time.Timer
 	done   chan struct{} // closed when the connection closes
 	sem    chan struct{}
 	calls  sync.WaitGroup
@@ -81,7 +84,7 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 		h:      h,
 		ws:     ws,
 		cancel: cancel,
-		out:    make(chan outMsg, h.cfg.concurrency),
+		wlock:  make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		sem:    make(chan struct{}, h.cfg.concurrency),
 	}
@@ -95,11 +98,7 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	defer h.untrack(c)
 
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		c.writeLoop()
-	}()
+	c.ping = time.AfterFunc(h.cfg.pingInterval, c.sendPing)
 	code, text := c.readLoop()
 	if c.isDraining() {
 		c.waitCalls()
@@ -107,7 +106,6 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	c.close(code, text)
 	c.calls.Wait()
-	<-writerDone
 }
 
 func (h *Handler) originAllowed(r *http.Request) bool {
@@ -181,46 +179,44 @@ func (c *wsConn) serve(msg []byte) {
 	}
 }
 
-// send queues msg for the writer.
+// send writes msg as one text message. A write that misses its deadline
+// closes the connection, so that a stalled reader holds up nothing but its
+// own connection.
 func (c *wsConn) send(ctx context.Context, msg []byte) error {
 	select {
-	case c.out <- outMsg{data: msg}:
-		return nil
+	case c.wlock <- struct{}{}:
 	case <-c.done:
 		return errClosed
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	defer func() { <-c.wlock }()
+	select {
+	case <-c.done:
+		return errClosed
+	default:
+	}
+	c.ws.SetWriteDeadline(time.Now().Add(c.h.cfg.writeTimeout))
+	if err := c.ws.WriteMessage(websocket.TextMessage, msg); err != nil {
+		c.close(websocket.CloseGoingAway, "write failed")
+		return errClosed
+	}
+	return nil
 }
 
-// writeLoop is the only goroutine that writes data frames. A write that
-// misses its deadline closes the connection, so that a stalled reader holds
-// nothing but its own connection.
-func (c *wsConn) writeLoop() {
-	cfg := &c.h.cfg
-	ping := time.NewTicker(cfg.pingInterval)
-	defer ping.Stop()
-	for {
-		select {
-		case msg := <-c.out:
-			if msg.flushed != nil {
-				close(msg.flushed)
-				continue
-			}
-			c.ws.SetWriteDeadline(time.Now().Add(cfg.writeTimeout))
-			if err := c.ws.WriteMessage(websocket.TextMessage, msg.data); err != nil {
-				c.close(websocket.CloseGoingAway, "write failed")
-				return
-			}
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.writeTimeout)); err != nil {
-				c.close(websocket.CloseGoingAway, "ping failed")
-				return
-			}
-		case <-c.done:
-			return
-		}
+// sendPing pings the client and schedules the next ping. Control frames
+// may be written concurrently with data frames.
+func (c *wsConn) sendPing() {
+	select {
+	case <-c.done:
+		return
+	default:
 	}
+	if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.h.cfg.writeTimeout)); err != nil {
+		c.close(websocket.CloseGoingAway, "ping failed")
+		return
+	}
+	c.ping.Reset(c.h.cfg.pingInterval)
 }
 
 // close sends a close frame with code and text, then closes the socket and
@@ -230,6 +226,9 @@ func (c *wsConn) close(code int, text string) {
 		c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text),
 			time.Now().Add(time.Second))
 		close(c.done)
+		if c.ping != nil {
+			c.ping.Stop()
+		}
 		c.cancel()
 		c.ws.Close()
 	})
@@ -250,7 +249,8 @@ func (c *wsConn) isDraining() bool {
 	return c.draining
 }
 
-// waitCalls waits for the calls in flight, or for a forced close.
+// waitCalls waits for the calls in flight, which write their own
+// responses before they finish, or for a forced close.
 func (c *wsConn) waitCalls() {
 	idle := make(chan struct{})
 	go func() {
@@ -260,27 +260,7 @@ func (c *wsConn) waitCalls() {
 	select {
 	case <-idle:
 	case <-c.done:
-		return
 	}
-	// The queue is FIFO: once the writer reaches this marker, every
-	// response the calls queued has been written.
-	flushed := make(chan struct{})
-	select {
-	case c.out <- outMsg{flushed: flushed}:
-	case <-c.done:
-		return
-	}
-	select {
-	case <-flushed:
-	case <-c.done:
-	}
-}
-
-// outMsg is a message for the writer, or a marker it closes when it gets
-// there.
-type outMsg struct {
-	data    []byte
-	flushed chan struct{}
 }
 
 func (h *Handler) track(c *wsConn) bool {
