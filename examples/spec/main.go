@@ -1,9 +1,13 @@
 // Command spec serves the example methods of the JSON-RPC 2.0
-// specification, section 7, over HTTP POST at "/".
+// specification, section 7, over HTTP POST and WebSocket at "/", and their
+// OpenRPC document at GET /openrpc.json and by rpc.discover.
 //
 //	go run ./examples/spec -addr 127.0.0.1:8081
 //
 // Every example in the specification gets exactly the specified response.
+// The document lists the specification's examples, so that
+// @open-rpc/test-coverage can check the server against them; its golden
+// copy is testdata/openrpc.json.
 package main
 
 import (
@@ -19,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wardenrpc/warden/openrpc"
 	"github.com/wardenrpc/warden/rpc"
 	"github.com/wardenrpc/warden/transport"
 )
@@ -41,7 +46,11 @@ func run(addr string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: newMux(logger), ReadHeaderTimeout: 10 * time.Second}
+	handler, err := newMux(logger, fmt.Sprintf("http://%s/", ln.Addr()))
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	logger.Info("serving the JSON-RPC 2.0 specification's examples", "url", fmt.Sprintf("http://%s/", ln.Addr()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -58,29 +67,65 @@ func run(addr string, logger *slog.Logger) error {
 	return nil
 }
 
-// newMux returns the example's routes: JSON-RPC at "/".
-func newMux(logger *slog.Logger) http.Handler {
+// newMux returns the example's routes: JSON-RPC at "/" and the OpenRPC
+// document at "/openrpc.json". url is where the server is reached, for the
+// document's servers.
+func newMux(logger *slog.Logger, url string) (http.Handler, error) {
+	srv := newServer(logger)
+	docs, err := openrpc.Register(srv,
+		openrpc.WithInfo(openrpc.Info{
+			Title:       "JSON-RPC 2.0 specification examples",
+			Version:     "1.0.0",
+			Description: "The example methods of the JSON-RPC 2.0 specification, section 7, served by Warden.",
+		}),
+		openrpc.WithServers(openrpc.Server{Name: "spec", URL: url}))
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/", transport.NewHandler(newServer(logger)))
-	return mux
+	mux.Handle("/", transport.NewHandler(srv))
+	mux.Handle("GET /openrpc.json", docs)
+	return mux, nil
 }
 
-// newServer registers the specification's methods.
+// newServer registers the specification's methods, with the
+// specification's calls as their examples.
 func newServer(logger *slog.Logger) *rpc.Server {
 	s := rpc.NewServer(rpc.WithLogger(logger))
 	s.MustRegister("subtract", subtract, rpc.Params("minuend", "subtrahend"),
-		rpc.Summary("Subtracts subtrahend from minuend."))
+		rpc.Summary("Subtracts subtrahend from minuend."),
+		rpc.Examples(
+			example("subtract 42 - 23", 19, "minuend", 42, "subtrahend", 23),
+			example("subtract 23 - 42", -19, "minuend", 23, "subtrahend", 42),
+		))
 	s.MustRegister("sum", sum, rpc.Params("numbers"),
-		rpc.Summary("Adds up any count of numbers."))
+		rpc.Summary("Adds up any count of numbers."),
+		rpc.Examples(example("sum 1 + 2 + 4", 7, "numbers", []float64{1, 2, 4})))
 	s.MustRegister("get_data", getData,
-		rpc.Summary("Returns a fixed list."))
+		rpc.Summary("Returns a fixed list."),
+		rpc.Examples(example("get_data", []any{"hello", 5})))
 	s.MustRegister("update", update, rpc.Params("values"),
-		rpc.Summary("Accepts any count of numbers; meant as a notification."))
+		rpc.Summary("Accepts any count of numbers; meant as a notification."),
+		rpc.Description("Called with an id, it answers null."),
+		rpc.Examples(example("update 1 to 5", nil, "values", []float64{1, 2, 3, 4, 5})))
 	s.MustRegister("notify_hello", notifyHello, rpc.Params("value"),
-		rpc.Summary("Accepts one number; meant as a notification."))
+		rpc.Summary("Accepts one number; meant as a notification."),
+		rpc.Description("Called with an id, it answers null."),
+		rpc.Examples(example("notify_hello 7", nil, "value", 7)))
 	s.MustRegister("notify_sum", notifySum, rpc.Params("numbers"),
-		rpc.Summary("Accepts any count of numbers; meant as a notification."))
+		rpc.Summary("Accepts any count of numbers; meant as a notification."),
+		rpc.Description("Called with an id, it answers null."),
+		rpc.Examples(example("notify_sum 1, 2, 4", nil, "numbers", []float64{1, 2, 4})))
 	return s
+}
+
+// example is an rpc.Example named name whose params are name, value pairs.
+func example(name string, result any, params ...any) rpc.Example {
+	ex := rpc.Example{Name: name, Result: result}
+	for i := 0; i+1 < len(params); i += 2 {
+		ex.Params = append(ex.Params, rpc.ExampleParam{Name: params[i].(string), Value: params[i+1]})
+	}
+	return ex
 }
 
 func subtract(minuend, subtrahend float64) float64 { return minuend - subtrahend }
