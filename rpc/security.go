@@ -226,7 +226,7 @@ func (req Requirement) check(creds *Credentials) *Error {
 			cred := creds.Get(scheme)
 			if cred == nil {
 				authed = false
-				if r := creds.reason(scheme); reason == "" || reason == ReasonMissing {
+				if r := creds.reason(scheme); reasonRank(r) > reasonRank(reason) {
 					reason = r
 				}
 				continue
@@ -254,6 +254,24 @@ func (req Requirement) check(creds *Credentials) *Error {
 		reason = ReasonMissing
 	}
 	return Unauthorized(reason)
+}
+
+// reasonRank orders failure reasons from least to most telling, so that
+// the reason sent does not depend on the order in which schemes are
+// checked: a revoked token says more than an expired one, which says more
+// than a malformed one, which says more than none.
+func reasonRank(r string) int {
+	switch r {
+	case ReasonMissing:
+		return 1
+	case ReasonInvalid:
+		return 2
+	case ReasonExpired:
+		return 3
+	case ReasonRevoked:
+		return 4
+	}
+	return 0
 }
 
 // scopes lists every scope of the alternative, sorted and without repeats.

@@ -1,6 +1,7 @@
 package rpc_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -193,3 +194,22 @@ func (c countingScheme) Authenticate(context.Context, rpc.Metadata) (rpc.Credent
 }
 
 func (countingScheme) Info() rpc.SchemeInfo { return rpc.SchemeInfo{Type: "http", Scheme: "bearer"} }
+
+// Regression: with two failing schemes in one alternative, data.reason came
+// from map order and changed between runs.
+func TestUnauthorizedReasonIsDeterministic(t *testing.T) {
+	creds := &rpc.Credentials{}
+	creds.Fail("a", rpc.ReasonInvalid)
+	creds.Fail("b", rpc.ReasonExpired)
+	srv := rpc.NewServer(rpc.WithScheme("a", fakeScheme{header: "X-A"}), rpc.WithScheme("b", fakeScheme{header: "X-B"}))
+	if err := srv.Register("both", func() int { return 1 }, rpc.Security(rpc.Requirement{{"a": {}, "b": {}}})); err != nil {
+		t.Fatal(err)
+	}
+	ctx := rpc.WithCredentials(context.Background(), creds)
+	for i := 0; i < 50; i++ {
+		resp := srv.Handle(ctx, []byte(`{"jsonrpc":"2.0","method":"both","id":1}`))
+		if !bytes.Contains(resp, []byte(`"reason":"expired"`)) {
+			t.Fatalf("run %d: %s", i, resp)
+		}
+	}
+}
