@@ -1,0 +1,57 @@
+// Package transport serves an [rpc.Server] over HTTP and WebSocket, on one
+// path, and provides a Go client for both.
+//
+// # HTTP
+//
+// [NewHandler] returns an http.Handler. A POST with Content-Type
+// application/json (a charset is allowed) gets 200 with the JSON-RPC
+// response, or 204 when every request in it was a notification. Another
+// method gets 405 with an Allow header; another content type, 415; a body
+// over the limit (1 MiB by default, [WithMaxBodyBytes]), 413, without the
+// rest being read, chunked or not. JSON-RPC errors, authentication failures
+// included, travel inside a 200. The request's context flows into handlers.
+//
+// Before dispatch the handler runs every scheme declared on the server over
+// the request's headers ([rpc.Server.Authenticate]) and attaches the outcome
+// to the context. A request with no credential, or a bad one, still reaches
+// public methods; protected ones answer -32001 or -32003, and in a batch
+// each item is judged on its own.
+//
+// # WebSocket
+//
+// A WebSocket handshake on the same path is checked before the upgrade, in
+// this order: a server shutting down answers 503; an Origin header that
+// matches neither the host nor [WithAllowedOrigins], 403; a credential that
+// is present but bad or expired, 401 with the reason in plain text; a full
+// connection cap ([WithMaxConnections]), 503. No credential gives an
+// anonymous connection.
+//
+// Each connection has a [Session], which methods receive by injection
+// ([ProvideSession]). Credentials from the handshake are bound to it; a
+// method binds more ([Session.Bind], [Session.Authenticate]) or clears them
+// ([Session.Clear]), which is how an application's sign_in and sign_out
+// work on a connection. The reserved method rpc.authenticate lets any
+// client, browsers included, present a token in-band. Before every call the
+// bound credentials are re-checked by schemes that implement
+// [rpc.Revalidator], so an expired token answers -32001 "expired" while the
+// connection stays open for a new one, and a revoked token stops working on
+// the next call. [Session.Notify] sends the client notifications.
+//
+// Messages are read by one goroutine and run concurrently, at most 16 per
+// connection ([WithConnectionConcurrency]); at the cap, reading pauses.
+// Responses are written one at a time, each under a deadline
+// ([WithWriteTimeout]): a client that stops reading is disconnected and
+// holds up nothing else. A message over 1 MiB ([WithMaxMessageBytes])
+// closes the connection with 1009, and a binary message with 1003. The
+// server pings every 30 s and closes a connection that has not answered for
+// 60 s ([WithPing]). [Handler.Shutdown] refuses new connections, lets calls
+// in flight finish and send their responses, and closes every connection
+// with 1001.
+//
+// # Client
+//
+// [Dial] returns a [Client] for an http(s) or ws(s) URL, with Call, Notify
+// and Batch, a static or refreshing bearer token, a handler for server
+// notifications, and errors that carry the JSON-RPC code and data as an
+// *rpc.Error.
+package transport

@@ -1,0 +1,110 @@
+package transport_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/wardenrpc/warden/rpc"
+	"github.com/wardenrpc/warden/transport"
+)
+
+// A server on one path answers HTTP POST and WebSocket alike.
+func ExampleNewHandler() {
+	srv := rpc.NewServer()
+	srv.MustRegister("subtract", func(minuend, subtrahend float64) float64 {
+		return minuend - subtrahend
+	}, rpc.Params("minuend", "subtrahend"))
+
+	ts := httptest.NewServer(transport.NewHandler(srv)) // or http.Handle("/api/v1", …)
+	defer ts.Close()
+
+	ctx := context.Background()
+	for _, url := range []string{ts.URL, "ws" + strings.TrimPrefix(ts.URL, "http")} {
+		c, err := transport.Dial(ctx, url)
+		if err != nil {
+			log.Fatal(err)
+		}
+		var diff float64
+		if err := c.Call(ctx, "subtract", []int{42, 23}, &diff); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(url[:strings.Index(url, ":")], diff)
+		c.Close()
+	}
+	// Output:
+	// http 19
+	// ws 19
+}
+
+// Errors from the server carry their JSON-RPC code and data.
+func ExampleClient_Call() {
+	srv := rpc.NewServer()
+	srv.MustRegister("divide", func(a, b float64) (float64, error) {
+		if b == 0 {
+			return 0, rpc.NewError(-32010, "division by zero", map[string]string{"param": "b"})
+		}
+		return a / b, nil
+	}, rpc.Params("a", "b"))
+	ts := httptest.NewServer(transport.NewHandler(srv))
+	defer ts.Close()
+
+	ctx := context.Background()
+	c, _ := transport.Dial(ctx, ts.URL)
+	err := c.Call(ctx, "divide", map[string]int{"a": 1, "b": 0}, nil)
+	if e, ok := err.(*rpc.Error); ok {
+		fmt.Println(e.Code, e.Message, string(e.Data.(json.RawMessage)))
+	}
+	// Output:
+	// -32010 division by zero {"param":"b"}
+}
+
+// A WebSocket session signs in on the open connection: the application's
+// sign_in binds the credential it checked, and later calls carry it.
+func ExampleSession_Authenticate() {
+	tokens := tokenScheme{"s3cret-token": "alice"}
+	srv := rpc.NewServer(rpc.WithScheme("bearer", tokens), transport.ProvideSession())
+	srv.MustRegister("whoami", func(ctx context.Context) string {
+		return string(rpc.CredentialsFrom(ctx).Get("bearer").(user))
+	}, rpc.Security(rpc.Require("bearer")))
+	ts := httptest.NewServer(transport.NewHandler(srv))
+	defer ts.Close()
+
+	ctx := context.Background()
+	c, _ := transport.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http"))
+	defer c.Close()
+
+	err := c.Call(ctx, "whoami", nil, nil)
+	fmt.Println("anonymous:", err.(*rpc.Error).Code)
+
+	c.Authenticate(ctx, "s3cret-token") // rpc.authenticate, in-band
+	var who string
+	c.Call(ctx, "whoami", nil, &who)
+	fmt.Println("signed in:", who)
+	// Output:
+	// anonymous: -32001
+	// signed in: alice
+}
+
+// tokenScheme is a toy bearer scheme: a fixed table of tokens.
+type tokenScheme map[string]string
+
+type user string
+
+func (user) HasScope(string) bool { return false }
+
+func (t tokenScheme) Authenticate(_ context.Context, md rpc.Metadata) (rpc.Credential, error) {
+	tok, ok := strings.CutPrefix(md.Get("Authorization"), "Bearer ")
+	if !ok {
+		return nil, nil
+	}
+	if name, ok := t[tok]; ok {
+		return user(name), nil
+	}
+	return nil, &rpc.AuthError{Reason: rpc.ReasonInvalid}
+}
+
+func (tokenScheme) Info() rpc.SchemeInfo { return rpc.SchemeInfo{Type: "http", Scheme: "bearer"} }
