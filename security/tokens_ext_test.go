@@ -494,3 +494,43 @@ func TestNewVerifierChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestCachedTokensAreRechecked: a token verified once is remembered, and
+// still expires, is revoked, and dies with its key.
+func TestCachedTokensAreRechecked(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	pair, _ := f.iss.Issue(ctx, security.Grant{Subject: "ada"})
+	p1, err := f.v.Verify(ctx, pair.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p2, _ := f.v.Verify(ctx, pair.AccessToken); p2 != p1 {
+		t.Error("the second verification was not served from the cache")
+	}
+	f.clk.Add(15*time.Minute + 31*time.Second)
+	if _, err := f.v.Verify(ctx, pair.AccessToken); reason(err) != rpc.ReasonExpired {
+		t.Errorf("cached token past its expiry: %s", reason(err))
+	}
+
+	f = newFixture(t)
+	pair, _ = f.iss.Issue(ctx, security.Grant{Subject: "ada"})
+	f.v.Verify(ctx, pair.AccessToken)
+	f.ring.Rotate(security.HS256("k2", append([]byte("2"), secret...)))
+	f.ring.Remove("k1")
+	if _, err := f.v.Verify(ctx, pair.AccessToken); reason(err) != rpc.ReasonInvalid {
+		t.Errorf("cached token after its key left: %s", reason(err))
+	}
+
+	// With the cache off every call verifies afresh and gets its own
+	// principal.
+	ring, _ := security.NewKeyRing(security.HS256("k1", secret))
+	v, _ := security.NewVerifier(ring, "i", "a", security.WithCacheSize(0))
+	iss, _ := security.NewIssuer(v)
+	tok, _, _ := iss.IssueAccess(ctx, security.Grant{Subject: "ada"})
+	a, _ := v.Verify(ctx, tok)
+	b, _ := v.Verify(ctx, tok)
+	if a == nil || a == b {
+		t.Error("WithCacheSize(0) still caches")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -18,6 +19,7 @@ const (
 	DefaultAccessTTL     = 15 * time.Minute
 	DefaultRefreshTTL    = 7 * 24 * time.Hour
 	DefaultMaxTokenBytes = 8 << 10
+	DefaultCacheSize     = 1024
 )
 
 // Verifier checks tokens: length, shape, algorithm, key, signature, the
@@ -33,6 +35,9 @@ type Verifier struct {
 	now         func() time.Time
 	parser      *jwt.Parser
 	keyfunc     jwt.Keyfunc
+	cacheSize   int
+	cacheMu     sync.RWMutex
+	cache       map[string]*Principal // verified access tokens
 }
 
 // VerifierOption configures a [Verifier].
@@ -56,6 +61,14 @@ func WithClock(now func() time.Time) VerifierOption { return func(v *Verifier) {
 // longer one is invalid before any of it is parsed.
 func WithMaxTokenBytes(n int) VerifierOption { return func(v *Verifier) { v.maxBytes = n } }
 
+// WithCacheSize sets how many verified access tokens the verifier
+// remembers (default 1024; 0 turns the cache off). A remembered token skips
+// decoding and the signature check; its expiry (with leeway), its key
+// still being in the ring, and revocation are checked on every use, as
+// [Verifier.Revalidate] does. The cache holds at most n tokens of at most
+// the length limit each, and is emptied when full.
+func WithCacheSize(n int) VerifierOption { return func(v *Verifier) { v.cacheSize = n } }
+
 // NewVerifier returns a Verifier for tokens signed by keys, issued by
 // issuer ("iss") for audience (one of "aud"). Both must be non-empty.
 func NewVerifier(keys *KeyRing, issuer, audience string, opts ...VerifierOption) (*Verifier, error) {
@@ -66,12 +79,13 @@ func NewVerifier(keys *KeyRing, issuer, audience string, opts ...VerifierOption)
 		return nil, errors.New("security: NewVerifier needs an issuer and an audience")
 	}
 	v := &Verifier{
-		keys:     keys,
-		issuer:   issuer,
-		audience: audience,
-		leeway:   DefaultLeeway,
-		maxBytes: DefaultMaxTokenBytes,
-		now:      time.Now,
+		keys:      keys,
+		issuer:    issuer,
+		audience:  audience,
+		leeway:    DefaultLeeway,
+		maxBytes:  DefaultMaxTokenBytes,
+		now:       time.Now,
+		cacheSize: DefaultCacheSize,
 	}
 	for _, o := range opts {
 		o(v)
@@ -91,6 +105,9 @@ func NewVerifier(keys *KeyRing, issuer, audience string, opts ...VerifierOption)
 		jwt.WithStrictDecoding(),
 	)
 	v.keyfunc = v.key
+	if v.cacheSize > 0 {
+		v.cache = make(map[string]*Principal, v.cacheSize)
+	}
 	return v, nil
 }
 
@@ -114,8 +131,35 @@ func (v *Verifier) key(t *jwt.Token) (any, error) {
 // *[rpc.AuthError] whose Reason is [rpc.ReasonInvalid], [rpc.ReasonExpired]
 // or [rpc.ReasonRevoked]; its Err is for logs only and never holds the
 // token.
+//
+// The principal may be shared with other calls that present the same
+// token; treat it as read-only.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error) {
-	return v.verify(ctx, token, UseAccess)
+	if v.cache == nil {
+		return v.verify(ctx, token, UseAccess)
+	}
+	// The map's hash is seeded per process, so lookups reveal nothing
+	// about the tokens held.
+	v.cacheMu.RLock()
+	p := v.cache[token]
+	v.cacheMu.RUnlock()
+	if p != nil {
+		if err := v.Revalidate(ctx, p); err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
+	p, err := v.verify(ctx, token, UseAccess)
+	if err != nil {
+		return nil, err
+	}
+	v.cacheMu.Lock()
+	if len(v.cache) >= v.cacheSize {
+		clear(v.cache)
+	}
+	v.cache[token] = p
+	v.cacheMu.Unlock()
+	return p, nil
 }
 
 // VerifyRefresh is Verify for a refresh token. It does not spend the

@@ -1,0 +1,161 @@
+package transport_test
+
+// Benchmarks of authentication, in one run:
+//
+//	go test -run '^$' -bench Auth -benchmem ./transport/
+//
+// BenchmarkAuth compares, over loopback HTTP (http/…) and in process
+// (inproc/…, no network, the handler called directly):
+//
+//   - public: Warden serving a public method;
+//   - bearer: the same method protected by a bearer JWT, the principal
+//     injected;
+//   - rawjwt: a plain net/http handler that parses the same JWT with
+//     golang-jwt (HS256, iss, aud, exp) and writes the subject.
+//
+// BenchmarkAuthScrypt is one password hash at the default cost.
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/wardenrpc/warden/rpc"
+	"github.com/wardenrpc/warden/security"
+	"github.com/wardenrpc/warden/transport"
+)
+
+const authBenchBody = `{"jsonrpc":"2.0","id":1,"method":"whoami"}`
+
+type authBench struct {
+	public, bearer, raw http.Handler
+	token               string
+}
+
+func newAuthBench(b *testing.B) *authBench {
+	ring, err := security.NewKeyRing(security.HS256("k1", atkSecret))
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, _ := security.NewVerifier(ring, atkIssuer, atkAudience)
+	iss, _ := security.NewIssuer(v)
+	tok, _, err := iss.IssueAccess(context.Background(), security.Grant{Subject: "ada", Scopes: []string{"read"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	pub := rpc.NewServer()
+	pub.MustRegister("whoami", func(ctx context.Context) (string, error) { return "ada", nil })
+
+	prot := rpc.NewServer(rpc.WithScheme("bearer", security.NewBearer(v)), security.ProvidePrincipal("bearer"))
+	prot.MustRegister("whoami", func(ctx context.Context, p *security.Principal) (string, error) {
+		return p.Subject, nil
+	}, rpc.Security(rpc.Require("bearer")))
+
+	parser := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer(atkIssuer),
+		jwt.WithAudience(atkAudience), jwt.WithExpirationRequired(), jwt.WithLeeway(security.DefaultLeeway))
+	keyfunc := func(*jwt.Token) (any, error) { return atkSecret, nil }
+	raw := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		var c jwt.RegisteredClaims
+		if _, err := parser.ParseWithClaims(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), &c, keyfunc); err != nil {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte(`{"jsonrpc":"2.0","result":"` + c.Subject + `","id":1}`))
+	})
+	return &authBench{public: transport.NewHandler(pub), bearer: transport.NewHandler(prot), raw: raw, token: tok}
+}
+
+func BenchmarkAuth(b *testing.B) {
+	ab := newAuthBench(b)
+	cases := []struct {
+		name string
+		h    http.Handler
+	}{{"public", ab.public}, {"bearer", ab.bearer}, {"rawjwt", ab.raw}}
+	for _, c := range cases {
+		b.Run("http/"+c.name, func(b *testing.B) { benchAuthHTTP(b, c.h, ab.token) })
+	}
+	for _, c := range cases {
+		b.Run("inproc/"+c.name, func(b *testing.B) { benchAuthInProcess(b, c.h, ab.token) })
+	}
+}
+
+const authBenchWant = `{"jsonrpc":"2.0","result":"ada","id":1}`
+
+func benchAuthHTTP(b *testing.B, h http.Handler, token string) {
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	client := ts.Client()
+	body := bytes.NewReader(nil)
+	do := func() []byte {
+		body.Reset([]byte(authBenchBody))
+		req, _ := http.NewRequest(http.MethodPost, ts.URL, body)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return out
+	}
+	if got := string(do()); strings.TrimSpace(got) != authBenchWant {
+		b.Fatalf("got %s", got)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		do()
+	}
+}
+
+func benchAuthInProcess(b *testing.B, h http.Handler, token string) {
+	body := bytes.NewReader(nil)
+	req, _ := http.NewRequest(http.MethodPost, "/", io.NopCloser(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.ContentLength = int64(len(authBenchBody))
+	w := &benchWriter{header: http.Header{}}
+	body.Reset([]byte(authBenchBody))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if got := strings.TrimSpace(rec.Body.String()); got != authBenchWant {
+		b.Fatalf("got %s", got)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		body.Reset([]byte(authBenchBody))
+		w.reset()
+		h.ServeHTTP(w, req)
+	}
+	if w.status != http.StatusOK {
+		b.Fatalf("status %d", w.status)
+	}
+}
+
+// BenchmarkAuthScrypt hashes one password at the default cost (ln=17,
+// r=8, p=1: 128 MiB); ns/op is the time per hash.
+func BenchmarkAuthScrypt(b *testing.B) {
+	h, err := security.NewHasher()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := h.Hash(ctx, "correct horse battery staple"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
