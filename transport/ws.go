@@ -26,7 +26,10 @@ const (
 var errClosed = errors.New("transport: connection closed")
 
 // wsConn is one WebSocket connection: a reader (the handler's goroutine)
-// and a goroutine per call in flight, at most cfg.concurrency of them. Each
+// and workers that run its calls, at most cfg.concurrency calls at once.
+// A worker takes the next message while there is one and exits after
+// workerIdle without work, so a busy connection reuses grown stacks and an
+// idle one keeps no worker. Each
 // call writes its own response while holding wlock, so one writer at a time
 // touches the socket, and every write has a deadline. Pings come from a
 // timer, so an idle connection costs one parked goroutine.
@@ -37,6 +40,7 @@ type wsConn struct {
 
 	ctx    context.Context // canceled when the connection closes
 	cancel context.CancelFunc
+	queue  chan []byte   // hands a message to an idle worker
 	wlock  chan struct{} // a one-slot lock on data writes that a waiter can give up on
 	ping   *time.Timer
 	done   chan struct{} // closed when the connection closes
@@ -84,6 +88,7 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 		h:      h,
 		ws:     ws,
 		cancel: cancel,
+		queue:  make(chan []byte),
 		wlock:  make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		sem:    make(chan struct{}, h.cfg.concurrency),
@@ -161,7 +166,31 @@ func (c *wsConn) readLoop() (int, string) {
 			return websocket.CloseNormalClosure, ""
 		}
 		c.calls.Add(1)
-		go c.serve(msg)
+		select {
+		case c.queue <- msg:
+		default:
+			go c.work(msg)
+		}
+	}
+}
+
+// workerIdle is how long a worker waits for another message before it
+// exits.
+const workerIdle = time.Second
+
+func (c *wsConn) work(msg []byte) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		c.serve(msg)
+		idle.Reset(workerIdle)
+		select {
+		case msg = <-c.queue:
+		case <-idle.C:
+			return
+		case <-c.done:
+			return
+		}
 	}
 }
 
