@@ -9,7 +9,9 @@ package transport_test
 //
 //   - public: Warden serving a public method;
 //   - bearer: the same method protected by a bearer JWT, the principal
-//     injected;
+//     injected (the verifier's cache of verified tokens on, as by default);
+//   - bearer-uncached: the same with the cache off: every call decodes and
+//     checks the signature;
 //   - rawjwt: a plain net/http handler that parses the same JWT with
 //     golang-jwt (HS256, iss, aud, exp) and writes the subject.
 //
@@ -34,8 +36,8 @@ import (
 const authBenchBody = `{"jsonrpc":"2.0","id":1,"method":"whoami"}`
 
 type authBench struct {
-	public, bearer, raw http.Handler
-	token               string
+	public, bearer, uncached, raw http.Handler
+	token                         string
 }
 
 func newAuthBench(b *testing.B) *authBench {
@@ -53,10 +55,14 @@ func newAuthBench(b *testing.B) *authBench {
 	pub := rpc.NewServer()
 	pub.MustRegister("whoami", func(ctx context.Context) (string, error) { return "ada", nil })
 
-	prot := rpc.NewServer(rpc.WithScheme("bearer", security.NewBearer(v)), security.ProvidePrincipal("bearer"))
-	prot.MustRegister("whoami", func(ctx context.Context, p *security.Principal) (string, error) {
-		return p.Subject, nil
-	}, rpc.Security(rpc.Require("bearer")))
+	protected := func(v *security.Verifier) http.Handler {
+		s := rpc.NewServer(rpc.WithScheme("bearer", security.NewBearer(v)), security.ProvidePrincipal("bearer"))
+		s.MustRegister("whoami", func(ctx context.Context, p *security.Principal) (string, error) {
+			return p.Subject, nil
+		}, rpc.Security(rpc.Require("bearer")))
+		return transport.NewHandler(s)
+	}
+	nocache, _ := security.NewVerifier(ring, atkIssuer, atkAudience, security.WithCacheSize(0))
 
 	parser := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer(atkIssuer),
 		jwt.WithAudience(atkAudience), jwt.WithExpirationRequired(), jwt.WithLeeway(security.DefaultLeeway))
@@ -72,7 +78,13 @@ func newAuthBench(b *testing.B) *authBench {
 		w.WriteHeader(http.StatusOK)
 		w.Write([]byte(`{"jsonrpc":"2.0","result":"` + c.Subject + `","id":1}`))
 	})
-	return &authBench{public: transport.NewHandler(pub), bearer: transport.NewHandler(prot), raw: raw, token: tok}
+	return &authBench{
+		public:   transport.NewHandler(pub),
+		bearer:   protected(v),
+		uncached: protected(nocache),
+		raw:      raw,
+		token:    tok,
+	}
 }
 
 func BenchmarkAuth(b *testing.B) {
@@ -80,7 +92,7 @@ func BenchmarkAuth(b *testing.B) {
 	cases := []struct {
 		name string
 		h    http.Handler
-	}{{"public", ab.public}, {"bearer", ab.bearer}, {"rawjwt", ab.raw}}
+	}{{"public", ab.public}, {"bearer", ab.bearer}, {"bearer-uncached", ab.uncached}, {"rawjwt", ab.raw}}
 	for _, c := range cases {
 		b.Run("http/"+c.name, func(b *testing.B) { benchAuthHTTP(b, c.h, ab.token) })
 	}
