@@ -7,6 +7,7 @@ import (
 	"errors"
 	"reflect"
 	"strconv"
+	"unicode/utf8"
 )
 
 var (
@@ -164,6 +165,9 @@ func (m *Method) decodeParam(val []byte, p *Param, args []reflect.Value, target 
 // decodeInto decodes one param value. Its error names the param and the
 // JSON type expected, never a Go type or the decoder's own text.
 func decodeInto(val []byte, ptr any, p *Param, strict bool) *Error {
+	if !validText(val) {
+		return InvalidParams(p.Name, "invalid UTF-8")
+	}
 	if fast, err := decodeFast(val, ptr); fast {
 		if err != nil {
 			return InvalidParams(p.Name, "expected "+p.want)
@@ -257,6 +261,71 @@ func isPlainASCII(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// validText reports whether the strings in a JSON value are valid Unicode:
+// valid UTF-8 bytes, and no unpaired surrogate among \u escapes.
+// encoding/json would quietly turn either into U+FFFD, so a handler could
+// never tell that its caller sent something else.
+func validText(val []byte) bool {
+	if !utf8.Valid(val) {
+		return false
+	}
+	i := bytes.IndexByte(val, '\\')
+	if i < 0 {
+		return true
+	}
+	for ; i < len(val)-1; i++ {
+		if val[i] != '\\' {
+			continue
+		}
+		if val[i+1] != 'u' {
+			i++ // a two-character escape
+			continue
+		}
+		r, ok := hex4(val, i+2)
+		if !ok {
+			return false
+		}
+		switch {
+		case r >= 0xD800 && r < 0xDC00: // a high surrogate needs a low one next
+			if i+12 > len(val) || val[i+6] != '\\' || val[i+7] != 'u' {
+				return false
+			}
+			lo, ok := hex4(val, i+8)
+			if !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return false
+			}
+			i += 11
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return false
+		default:
+			i += 5
+		}
+	}
+	return true
+}
+
+// hex4 reads four hex digits at val[at:].
+func hex4(val []byte, at int) (rune, bool) {
+	if at+4 > len(val) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range val[at : at+4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 func isNull(val []byte) bool { return len(val) == 4 && string(val) == "null" }
