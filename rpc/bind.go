@@ -95,16 +95,8 @@ func (m *Method) bindPositional(raw []byte, args []reflect.Value, target reflect
 			bad = InvalidParams("params["+strconv.Itoa(i)+"]", "unexpected positional param")
 			return false
 		}
-		if isNull(val) {
-			return true
-		}
-		p := &m.Params[i]
-		if err := m.decodeParam(val, p, args, target, !lenient); err != nil {
-			bad = err
-			return false
-		}
-		present[i] = true
-		return true
+		bad = m.setParam(i, val, args, target, present, lenient)
+		return bad == nil
 	})
 	if bad != nil {
 		return bad
@@ -131,18 +123,23 @@ func (m *Method) bindNamed(raw []byte, args []reflect.Value, target reflect.Valu
 			bad = InvalidParams(name, "duplicate param")
 			return false
 		}
-		if isNull(val) {
-			return true
-		}
-		p := &m.Params[i]
-		if err := m.decodeParam(val, p, args, target, !lenient); err != nil {
-			bad = err
-			return false
-		}
-		present[i] = true
-		return true
+		bad = m.setParam(i, val, args, target, present, lenient)
+		return bad == nil
 	})
 	return bad
+}
+
+// setParam decodes val as param i and marks it present. A null value leaves
+// it absent.
+func (m *Method) setParam(i int, val []byte, args []reflect.Value, target reflect.Value, present []bool, lenient bool) *Error {
+	if isNull(val) {
+		return nil
+	}
+	if err := m.decodeParam(val, &m.Params[i], args, target, !lenient); err != nil {
+		return err
+	}
+	present[i] = true
+	return nil
 }
 
 func (m *Method) decodeParam(val []byte, p *Param, args []reflect.Value, target reflect.Value, strict bool) *Error {
