@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/wardenrpc/warden/openrpc"
+	"github.com/wardenrpc/warden/rpc"
+	"github.com/wardenrpc/warden/security"
+	"github.com/wardenrpc/warden/transport"
+)
+
+// The JWT "iss" and "aud" of the example's tokens.
+const (
+	tokenIssuer   = "warden-examples-auth"
+	tokenAudience = "warden-examples-auth"
+)
+
+// ScopeAdmin is the scope that list_users needs.
+const ScopeAdmin = "admin"
+
+// APIPath is where JSON-RPC is served, over HTTP POST and WebSocket.
+const APIPath = "/api/v1"
+
+// app holds what the methods share. It is built once by newApp; nothing
+// in the package is global.
+type app struct {
+	store    Store
+	hasher   *security.Hasher
+	issuer   *security.Issuer
+	throttle *throttle
+	logger   *slog.Logger
+}
+
+// newApp builds the token machinery on secret and store. scryptLn is the
+// scrypt cost of new hashes (security.DefaultScryptLn outside tests).
+func newApp(store Store, secret []byte, scryptLn int, logger *slog.Logger) (*app, error) {
+	ring, err := security.NewKeyRing(security.HS256("", secret))
+	if err != nil {
+		return nil, err
+	}
+	v, err := security.NewVerifier(ring, tokenIssuer, tokenAudience, security.WithRevocations(store))
+	if err != nil {
+		return nil, err
+	}
+	iss, err := security.NewIssuer(v, security.WithFamilies(store), security.WithIssuerLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+	h, err := security.NewHasher(security.WithCost(scryptLn, security.DefaultScryptR, security.DefaultScryptP))
+	if err != nil {
+		return nil, err
+	}
+	return &app{store: store, hasher: h, issuer: iss, throttle: newThrottle(time.Now), logger: logger}, nil
+}
+
+// rpcServer declares the bearer scheme and the providers, and registers
+// the tutorial's methods.
+func (a *app) rpcServer() *rpc.Server {
+	bearer := security.NewBearer(a.issuer.Verifier(),
+		security.WithDescription("An access token from sign_in, refresh or the token command."),
+		security.WithScopes(map[string]string{ScopeAdmin: "See every user (list_users)."}))
+	srv := rpc.NewServer(
+		rpc.WithLogger(a.logger),
+		rpc.WithScheme("bearer", bearer),
+		security.ProvidePrincipal("bearer"),
+		transport.ProvideSession(),
+		rpc.Provide(a.currentUser),
+		rpc.WithInterceptors(logCalls(a.logger)),
+	)
+	srv.MustRegister("sign_up", a.signUp,
+		rpc.Summary("Creates a user."),
+		rpc.Description("The username is trimmed, put in Unicode NFC and compared without regard to case. "+
+			"A name that cannot be used gets the same error whatever the reason."),
+		rpc.Errors(errSignUp()),
+		rpc.Examples(rpc.Example{Name: "sign up",
+			Params: []rpc.ExampleParam{{Name: "username", Value: "email@test.com"}, {Name: "password", Value: "password"}},
+			Result: map[string]any{"username": "email@test.com", "created_at": "2025-01-01T00:00:00Z"}}))
+	srv.MustRegister("sign_in", a.signIn,
+		rpc.Summary("Exchanges a username and password for a token pair."),
+		rpc.Description("Over a WebSocket it also signs the connection in. Failed attempts are throttled "+
+			"per account and per client address (-32005 with retry_after_ms)."),
+		rpc.Errors(errSignIn(), rpc.LimitExceeded(1000)))
+	srv.MustRegister("require_token", a.requireToken,
+		rpc.Summary("Returns the signed-in user."),
+		rpc.Security(rpc.Require("bearer")))
+	srv.MustRegister("refresh", a.refresh,
+		rpc.Summary("Spends a refresh token for a new pair."),
+		rpc.Description("A refresh token works once. Presenting a spent one signs out every token of its family."))
+	srv.MustRegister("sign_out", a.signOut,
+		rpc.Summary("Revokes the caller's access token and its refresh family."),
+		rpc.Description("Over a WebSocket it also signs the connection out."),
+		rpc.Security(rpc.Require("bearer")))
+	srv.MustRegister("list_users", a.listUsers,
+		rpc.Summary("Lists every user."),
+		rpc.Security(rpc.Require("bearer", ScopeAdmin)))
+	return srv
+}
+
+// handler returns the server's routes: JSON-RPC at APIPath (with or
+// without a trailing slash), GET /openrpc.json and GET /healthz, behind
+// the middleware that records the client's address. url is the API's
+// address, for the document.
+func (a *app) handler(url string) (http.Handler, *transport.Handler, error) {
+	srv := a.rpcServer()
+	docs, err := openrpc.Register(srv,
+		openrpc.WithInfo(openrpc.Info{
+			Title:       "Warden auth example",
+			Version:     "1.0.0",
+			Description: "python-openrpc's security tutorial served by Warden: sign_up, sign_in, require_token, refresh, sign_out, list_users.",
+		}),
+		openrpc.WithServers(openrpc.Server{Name: "auth", URL: url}))
+	if err != nil {
+		return nil, nil, err
+	}
+	api := transport.NewHandler(srv)
+	mux := http.NewServeMux()
+	mux.Handle(APIPath, api)
+	mux.Handle(APIPath+"/{$}", api)
+	mux.Handle("GET /openrpc.json", docs)
+	mux.HandleFunc("GET /healthz", a.healthz)
+	return withClientAddr(mux), api, nil
+}
+
+func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := a.store.Ping(ctx); err != nil {
+		a.logger.Error("health check", "error", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("database unavailable\n"))
+		return
+	}
+	w.Write([]byte("ok\n"))
+}
+
+// logCalls logs every call's method, outcome and duration: never its
+// params, which hold passwords and tokens.
+func logCalls(logger *slog.Logger) rpc.Interceptor {
+	return func(next rpc.Handler) rpc.Handler {
+		return func(ctx context.Context, req *rpc.Request) (any, error) {
+			start := time.Now()
+			res, err := next(ctx, req)
+			attrs := []any{"method", req.Method.Name, "client", clientAddr(ctx), "duration", time.Since(start).Round(time.Microsecond)}
+			if err != nil {
+				attrs = append(attrs, "code", errorCode(err))
+			}
+			logger.Info("call", attrs...)
+			return res, err
+		}
+	}
+}
+
+func errorCode(err error) int {
+	var c rpc.Coder
+	if errors.As(err, &c) {
+		return c.ErrorCode()
+	}
+	var ae *rpc.AuthError
+	if errors.As(err, &ae) {
+		return rpc.CodeUnauthorized
+	}
+	return rpc.CodeServerError
+}

@@ -1,0 +1,192 @@
+// Command auth is python-openrpc's security tutorial as a real, persistent
+// server. The tutorial keeps users in a dict, signs one-hour tokens with a
+// secret in its source, cannot sign a WebSocket in after it opens, and has
+// no way to sign out. This server keeps the tutorial's method names and
+// client, and fixes those:
+//
+//   - sign_up(username, password) creates a user. Names are trimmed, put in
+//     Unicode NFC and compared without regard to case; passwords are 8 to
+//     1024 bytes of valid UTF-8, hashed with scrypt in passlib's format.
+//   - sign_in(username, password) returns {access_token, token_type,
+//     expires_in, refresh_token}. An unknown user and a wrong password get
+//     the same error after the same work, and failures are throttled per
+//     account and per client address. Over a WebSocket it also signs the
+//     connection in.
+//   - require_token() needs a bearer token and returns the user, whom a
+//     provider loads from the database and injects.
+//   - refresh(refresh_token) rotates the pair; a spent refresh token that
+//     comes back revokes its whole family.
+//   - sign_out() revokes the access token and its family, and signs the
+//     WebSocket out.
+//   - list_users() needs the scope admin.
+//
+// Users, refresh families and revoked token ids live in an embedded SQLite
+// file (-db, default auth.db; ":memory:" for none), with the JWT secret
+// unless AUTH_JWT_SECRET gives one. JSON-RPC is served over HTTP POST and
+// WebSocket at /api/v1, the OpenRPC document at GET /openrpc.json and by
+// rpc.discover, and a health check at GET /healthz.
+//
+//	go run ./examples/auth [-addr 127.0.0.1:8080] [-db auth.db]
+//	go run ./examples/auth token -u NAME [-d 1h] [-scope admin] [-db auth.db]
+//
+// The second form prints an access token for an existing user, signed with
+// the server's secret.
+//
+// AUTH_SCRYPT_LN lowers the scrypt cost (N = 2^ln, default 17) for tests
+// only; the server warns in its log when it is set.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/wardenrpc/warden/security"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, logger); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "auth:", err)
+		}
+		stop()
+		os.Exit(1)
+	}
+}
+
+// run runs the command line args: the server, or the token command. It
+// returns when ctx ends (the server shuts down gracefully) or on error.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, logger *slog.Logger) error {
+	if len(args) > 0 && args[0] == "token" {
+		return tokenCommand(ctx, args[1:], getenv, stdout)
+	}
+	fs := flag.NewFlagSet("auth", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	dbPath := fs.String("db", "auth.db", `SQLite database file, or ":memory:"`)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (the only command is token)", fs.Arg(0))
+	}
+	ln, err := scryptLn(getenv)
+	if err != nil {
+		return err
+	}
+	if ln < security.DefaultScryptLn {
+		logger.Warn("INSECURE: AUTH_SCRYPT_LN lowers the scrypt cost; use it for tests only, never in production",
+			"ln", ln, "default", security.DefaultScryptLn)
+	}
+
+	store, err := OpenSQLite(ctx, *dbPath, false)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	secret, source, err := loadSecret(ctx, store, getenv)
+	if err != nil {
+		return err
+	}
+	a, err := newApp(store, secret, ln, logger)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	url := "http://" + l.Addr().String() + APIPath
+	h, api, err := a.handler(url)
+	if err != nil {
+		l.Close()
+		return err
+	}
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("listening", "addr", l.Addr().String(), "url", url, "db", *dbPath, "secret", source)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(l) }()
+	sweep := time.NewTicker(10 * time.Minute)
+	defer sweep.Stop()
+	for {
+		select {
+		case err := <-errc:
+			return err
+		case now := <-sweep.C:
+			if err := store.Sweep(ctx, now); err != nil {
+				logger.Warn("sweep expired tokens", "error", err)
+			}
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
+
+	logger.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	wsDone := make(chan error, 1)
+	go func() { wsDone <- api.Shutdown(shutdown) }()
+	err = hs.Shutdown(shutdown)
+	if wsErr := <-wsDone; err == nil {
+		err = wsErr
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// scryptLn reads AUTH_SCRYPT_LN, or returns the default cost.
+func scryptLn(getenv func(string) string) (int, error) {
+	v := getenv("AUTH_SCRYPT_LN")
+	if v == "" {
+		return security.DefaultScryptLn, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 20 {
+		return 0, fmt.Errorf("AUTH_SCRYPT_LN=%q: want a number from 1 to 20", v)
+	}
+	return n, nil
+}
+
+// loadSecret returns the JWT secret: AUTH_JWT_SECRET when set, which must
+// be at least security.MinSecretBytes long, else the one kept in the
+// store, made on first start. source says which, for the log.
+func loadSecret(ctx context.Context, store Store, getenv func(string) string) (secret []byte, source string, err error) {
+	if env := getenv("AUTH_JWT_SECRET"); env != "" {
+		if len(env) < security.MinSecretBytes {
+			return nil, "", fmt.Errorf("AUTH_JWT_SECRET is %d bytes; it must be at least %d (make one with: openssl rand -hex 32)",
+				len(env), security.MinSecretBytes)
+		}
+		return []byte(env), "AUTH_JWT_SECRET", nil
+	}
+	secret, err = store.Secret(ctx, func() ([]byte, error) {
+		b := make([]byte, 32)
+		_, err := rand.Read(b)
+		return b, err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("load the JWT secret: %w", err)
+	}
+	return secret, "database", nil
+}
