@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/wardenrpc/warden/rpc"
+	"github.com/wardenrpc/warden/transport"
+)
+
+// newTestApp serves the app in process on an in-memory store.
+func newTestApp(t *testing.T) (*app, *httptest.Server) {
+	t.Helper()
+	store := openTestStore(t, ":memory:")
+	a, err := newApp(store, []byte("0123456789abcdef0123456789abcdef"), 4, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, api, err := a.handler("http://127.0.0.1/api/v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(h)
+	t.Cleanup(func() {
+		api.Shutdown(context.Background())
+		ts.Close()
+	})
+	return a, ts
+}
+
+// A token whose user was deleted gets -32001, over HTTP and on an open
+// WebSocket, and its refresh token buys nothing.
+func TestDeletedUser(t *testing.T) {
+	a, ts := newTestApp(t)
+	c := dial(t, ts.URL+APIPath)
+	signUp(t, c, "gone", "password")
+	p := signIn(t, c, "gone", "password")
+	authed := dial(t, ts.URL+APIPath, transport.WithBearer(p.AccessToken))
+	ws := dial(t, "ws"+ts.URL[len("http"):]+APIPath, transport.WithBearer(p.AccessToken))
+	wantUser(t, authed, "gone")
+	wantUser(t, ws, "gone")
+
+	u, _, err := a.store.UserByKey(context.Background(), usernameKey("gone"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.store.DeleteUser(context.Background(), u.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, cl := range []*transport.Client{authed, ws} {
+		_, err := requireToken(t, cl)
+		wantCode(t, err, rpc.CodeUnauthorized)
+	}
+	wantCode(t, c.Call(ctxT(t), "refresh", []string{p.RefreshToken}, nil), rpc.CodeUnauthorized)
+	// The name is free again, and the old token does not open the new user.
+	signUp(t, c, "gone", "password2")
+	_, err = requireToken(t, authed)
+	wantCode(t, err, rpc.CodeUnauthorized)
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wardenrpc/warden/security"
+)
+
+func openTestStore(t *testing.T, path string) *SQLiteStore {
+	t.Helper()
+	s, err := OpenSQLite(context.Background(), path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// The store is the security package's RevocationStore and FamilyStore.
+var (
+	_ security.RevocationStore = (*SQLiteStore)(nil)
+	_ security.FamilyStore     = (*SQLiteStore)(nil)
+	_ Store                    = (*SQLiteStore)(nil)
+)
+
+func TestSQLiteRacingCreateUser(t *testing.T) {
+	s := openTestStore(t, filepath.Join(t.TempDir(), "auth.db"))
+	ctx := context.Background()
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := []string{"Ada", "ada", "ADA", "aDa"}[i%4]
+			errs[i] = s.CreateUser(ctx, User{ID: fmt.Sprint("id", i), Username: name, CreatedAt: time.Now()}, "hash")
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, ErrUsernameTaken):
+			t.Errorf("CreateUser: %v", err)
+		}
+	}
+	users, err := s.ListUsers(ctx)
+	if ok != 1 || err != nil || len(users) != 1 {
+		t.Errorf("%d creations succeeded, users %v (%v); want one", ok, users, err)
+	}
+}
+
+func TestSQLiteFamilies(t *testing.T) {
+	s := openTestStore(t, ":memory:")
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour)
+	if err := s.StartFamily(ctx, "f1", "u1", "t1", exp); err != nil {
+		t.Fatal(err)
+	}
+	// Of concurrent rotations of one token, one wins.
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.RotateFamily(ctx, "f1", "t1", fmt.Sprint("t2-", i), exp)
+		}()
+	}
+	wg.Wait()
+	wins := 0
+	for _, err := range errs {
+		if err == nil {
+			wins++
+		} else if !errors.Is(err, security.ErrRefreshReused) {
+			t.Errorf("RotateFamily: %v", err)
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%d rotations won, want 1", wins)
+	}
+	if err := s.RotateFamily(ctx, "nope", "t1", "t3", exp); !errors.Is(err, security.ErrUnknownFamily) {
+		t.Errorf("unknown family: %v", err)
+	}
+	if err := s.EndFamily(ctx, "f1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RotateFamily(ctx, "f1", "t1", "t3", exp); !errors.Is(err, security.ErrUnknownFamily) {
+		t.Errorf("ended family: %v", err)
+	}
+	s.StartFamily(ctx, "old", "u1", "t1", time.Now().Add(-time.Second))
+	if err := s.RotateFamily(ctx, "old", "t1", "t2", exp); !errors.Is(err, security.ErrUnknownFamily) {
+		t.Errorf("expired family: %v", err)
+	}
+}
+
+func TestSQLitePersists(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth.db")
+	ctx := context.Background()
+	s := openTestStore(t, path)
+	gen := func(b byte) func() ([]byte, error) {
+		return func() ([]byte, error) { return []byte{b}, nil }
+	}
+	first, err := s.Secret(ctx, gen(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := time.Now().UTC().Truncate(time.Millisecond)
+	s.CreateUser(ctx, User{ID: "u1", Username: "Ada", CreatedAt: created}, "h1")
+	s.Revoke(ctx, "jti-live", time.Now().Add(time.Hour))
+	s.Revoke(ctx, "jti-old", time.Now().Add(-time.Hour))
+	s.Close()
+
+	s = openTestStore(t, path)
+	if again, err := s.Secret(ctx, gen(2)); err != nil || string(again) != string(first) {
+		t.Errorf("secret after reopening: %v %v, want %v", again, err, first)
+	}
+	u, hash, err := s.UserByKey(ctx, usernameKey("ada"))
+	if err != nil || u.ID != "u1" || u.Username != "Ada" || !u.CreatedAt.Equal(created) || hash != "h1" {
+		t.Errorf("UserByKey: %+v %q %v", u, hash, err)
+	}
+	if r, err := s.IsRevoked(ctx, "jti-live"); !r || err != nil {
+		t.Errorf("jti-live: %v %v", r, err)
+	}
+	if r, _ := s.IsRevoked(ctx, "jti-old"); r {
+		t.Error("an expired revocation still counts")
+	}
+	if err := s.Sweep(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UserByID(ctx, "u1"); !errors.Is(err, ErrNoUser) {
+		t.Errorf("deleted user: %v", err)
+	}
+	if _, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "none.db"), true); err == nil {
+		t.Error("opening a missing database with mustExist succeeded")
+	}
+}
