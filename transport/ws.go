@@ -104,12 +104,7 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 	defer h.untrack(c)
 
 	c.ping = time.AfterFunc(h.cfg.pingInterval, c.sendPing)
-	code, text := c.readLoop()
-	if c.isDraining() {
-		c.waitCalls()
-		code, text = websocket.CloseGoingAway, "server is shutting down"
-	}
-	c.close(code, text)
+	c.close(c.readLoop())
 	c.calls.Wait()
 }
 
@@ -134,26 +129,25 @@ func (h *Handler) originAllowed(r *http.Request) bool {
 }
 
 // readLoop reads messages until the connection fails, and returns the close
-// code and text to send.
-func (c *wsConn) readLoop() (int, string) {
+// code and text to send. While the handler shuts down it goes on reading, so
+// that it sees the peer leave, but starts no new call.
+func (c *wsConn) readLoop() (code int, text string) {
 	ws, cfg := c.ws, &c.h.cfg
 	ws.SetReadLimit(cfg.maxMessage)
 	ws.SetReadDeadline(time.Now().Add(cfg.pongWait))
 	ws.SetPongHandler(func(string) error {
-		if !c.isDraining() {
-			ws.SetReadDeadline(time.Now().Add(cfg.pongWait))
-		}
+		ws.SetReadDeadline(time.Now().Add(cfg.pongWait))
 		return nil
 	})
 	for {
 		typ, msg, err := ws.ReadMessage()
 		if err != nil {
-			if errors.Is(err, websocket.ErrReadLimit) {
-				return websocket.CloseMessageTooBig, "message too large"
-			}
 			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() && !c.isDraining() {
+			switch {
+			case errors.As(err, &ne) && ne.Timeout():
 				return websocket.CloseGoingAway, "no pong received"
+			case errors.Is(err, websocket.ErrReadLimit):
+				return websocket.CloseMessageTooBig, "message too large"
 			}
 			return websocket.CloseNormalClosure, ""
 		}
@@ -165,13 +159,29 @@ func (c *wsConn) readLoop() (int, string) {
 		case <-c.done:
 			return websocket.CloseNormalClosure, ""
 		}
-		c.calls.Add(1)
+		if !c.startCall() {
+			<-c.sem // shutting down: the message is dropped
+			continue
+		}
 		select {
 		case c.queue <- msg:
 		default:
 			go c.work(msg)
 		}
 	}
+}
+
+// startCall counts a new call in flight, unless the connection is
+// draining. Both happen under drainMu, so once drain has begun no call is
+// added behind its back.
+func (c *wsConn) startCall() bool {
+	c.drainMu.Lock()
+	defer c.drainMu.Unlock()
+	if c.draining {
+		return false
+	}
+	c.calls.Add(1)
+	return true
 }
 
 // workerIdle is how long a worker waits for another message before it
@@ -263,33 +273,28 @@ func (c *wsConn) close(code int, text string) {
 	})
 }
 
-// drain stops reading: calls in flight finish and send their responses,
-// then serveWS closes with 1001.
+// drain starts no new call; once the calls in flight have finished and
+// written their responses, it closes the connection with 1001.
 func (c *wsConn) drain() {
 	c.drainMu.Lock()
+	already := c.draining
 	c.draining = true
 	c.drainMu.Unlock()
-	c.ws.SetReadDeadline(time.Now())
-}
-
-func (c *wsConn) isDraining() bool {
-	c.drainMu.Lock()
-	defer c.drainMu.Unlock()
-	return c.draining
-}
-
-// waitCalls waits for the calls in flight, which write their own
-// responses before they finish, or for a forced close.
-func (c *wsConn) waitCalls() {
-	idle := make(chan struct{})
-	go func() {
-		c.calls.Wait()
-		close(idle)
-	}()
-	select {
-	case <-idle:
-	case <-c.done:
+	if already {
+		return
 	}
+	go func() {
+		idle := make(chan struct{})
+		go func() {
+			c.calls.Wait()
+			close(idle)
+		}()
+		select {
+		case <-idle:
+			c.close(websocket.CloseGoingAway, "server is shutting down")
+		case <-c.done:
+		}
+	}()
 }
 
 func (h *Handler) track(c *wsConn) bool {
@@ -315,7 +320,8 @@ func (h *Handler) untrack(c *wsConn) {
 
 // Shutdown stops accepting WebSocket connections, lets calls in flight
 // finish and send their responses, and closes every connection with 1001
-// (going away). When ctx ends first, it closes the remaining connections at
+// (going away). Messages that arrive meanwhile start no call: their
+// clients see the connection close instead. When ctx ends first, it closes the remaining connections at
 // once, cancelling their calls' contexts, and returns ctx's error.
 //
 // HTTP requests are not tracked here: call it beside http.Server.Shutdown,

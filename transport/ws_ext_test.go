@@ -641,3 +641,20 @@ func TestWSNoGoroutineLeaks(t *testing.T) {
 	f.http.Close()
 	f.http.Client().CloseIdleConnections()
 }
+
+// Regression: a client that closed just before Shutdown left its
+// connection waiting on calls that could never answer, until the next ping
+// failed 30 s later.
+func TestWSShutdownRightAfterClientCloses(t *testing.T) {
+	f := newWSFixture(t)
+	c := f.dial(t)
+	ctx, cancel := context.WithTimeout(testCtx(t), 100*time.Millisecond)
+	c.Call(ctx, "block", nil, nil)
+	cancel()
+	c.Close()
+	sctx, scancel := context.WithTimeout(testCtx(t), 5*time.Second)
+	defer scancel()
+	if err := f.handler.Shutdown(sctx); err != nil {
+		t.Fatalf("shutdown after the client left: %v", err)
+	}
+}
