@@ -25,7 +25,7 @@ type Session struct {
 	conn *wsConn
 
 	mu    sync.Mutex
-	bound []boundCred
+	bound []boundCred // replaced, never changed in place: readers keep a snapshot
 }
 
 type boundCred struct {
@@ -55,25 +55,26 @@ func ProvideSession() rpc.Option {
 func (s *Session) Bind(scheme string, cred rpc.Credential) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := range s.bound {
-		if s.bound[i].scheme == scheme {
-			s.bound[i].cred = cred
-			return
+	next := make([]boundCred, 0, len(s.bound)+1)
+	for _, b := range s.bound {
+		if b.scheme != scheme {
+			next = append(next, b)
 		}
 	}
-	s.bound = append(s.bound, boundCred{scheme, cred})
+	s.bound = append(next, boundCred{scheme, cred})
 }
 
 // Unbind removes the credential bound under scheme.
 func (s *Session) Unbind(scheme string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := range s.bound {
-		if s.bound[i].scheme == scheme {
-			s.bound = append(s.bound[:i], s.bound[i+1:]...)
-			return
+	var next []boundCred
+	for _, b := range s.bound {
+		if b.scheme != scheme {
+			next = append(next, b)
 		}
 	}
+	s.bound = next
 }
 
 // Clear removes every bound credential: the connection is anonymous again.

@@ -103,7 +103,9 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	defer h.untrack(c)
 
-	c.ping = time.AfterFunc(h.cfg.pingInterval, c.sendPing)
+	// The timer exists before it can fire, so sendPing always finds it.
+	c.ping = time.AfterFunc(time.Hour, c.sendPing)
+	c.ping.Reset(h.cfg.pingInterval)
 	c.close(c.readLoop())
 	c.calls.Wait()
 }

@@ -620,9 +620,11 @@ func TestWSShutdownDeadlineCancelsCalls(t *testing.T) {
 }
 
 func TestWSNoGoroutineLeaks(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	f := newWSFixture(t)
 	ctx := testCtx(t)
+	// The server's own goroutines exist now; everything a connection starts
+	// must be gone once its client leaves, without help from Shutdown.
+	baseline := goleak.IgnoreCurrent()
 	var clients []*transport.Client
 	for i := 0; i < 10; i++ {
 		c, err := transport.Dial(ctx, f.wsURL, transport.WithBearer(f.scheme.issue("u", time.Hour)))
@@ -633,13 +635,19 @@ func TestWSNoGoroutineLeaks(t *testing.T) {
 		if err := c.Call(ctx, "whoami", nil, nil); err != nil {
 			t.Fatal(err)
 		}
+		cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		c.Call(cctx, "block", nil, nil) // left running on the server
+		cancel()
 	}
 	for _, c := range clients {
 		c.Close()
 	}
+	f.http.Client().CloseIdleConnections()
+	goleak.VerifyNone(t, baseline)
+
 	f.handler.Shutdown(ctx)
 	f.http.Close()
-	f.http.Client().CloseIdleConnections()
+	goleak.VerifyNone(t, baseline)
 }
 
 // Regression: a client that closed just before Shutdown left its
@@ -657,4 +665,37 @@ func TestWSShutdownRightAfterClientCloses(t *testing.T) {
 	if err := f.handler.Shutdown(sctx); err != nil {
 		t.Fatalf("shutdown after the client left: %v", err)
 	}
+}
+
+// Regression: Bind changed the bound credentials in place while concurrent
+// calls on the same connection read them after unlocking: a data race
+// between sign_in (or rpc.authenticate) and any protected call.
+func TestWSBindRacesWithCalls(t *testing.T) {
+	f := newWSFixture(t)
+	c := f.dial(t, transport.WithBearer(f.scheme.issue("racer", time.Hour)))
+	ctx := testCtx(t)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				if err := c.Call(ctx, "sign_in", []string{"racer"}, nil); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				var who string
+				if err := c.Call(ctx, "whoami", nil, &who); err != nil || who != "racer" {
+					t.Errorf("whoami = %q, %v", who, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
