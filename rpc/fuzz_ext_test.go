@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/wardenrpc/warden/internal/golden"
 	"github.com/wardenrpc/warden/rpc"
 )
 
@@ -13,9 +14,9 @@ import (
 // Handle must not panic, and any response must be one valid JSON value: a
 // response object, or a non-empty array of them.
 func FuzzHandle(f *testing.F) {
-	for _, path := range goldenFiles(f) {
-		for _, ex := range readGolden(f, path) {
-			f.Add([]byte(ex.request))
+	for _, path := range golden.Files(f, "testdata", "*.js") {
+		for _, ex := range golden.Read(f, path) {
+			f.Add([]byte(ex.Request))
 		}
 	}
 	for _, seed := range []string{

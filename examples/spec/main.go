@@ -46,7 +46,7 @@ func run(addr string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	handler, err := newMux(logger, fmt.Sprintf("http://%s/", ln.Addr()))
+	handler, rpcHandler, err := newMux(logger, fmt.Sprintf("http://%s/", ln.Addr()))
 	if err != nil {
 		return err
 	}
@@ -61,16 +61,20 @@ func run(addr string, logger *slog.Logger) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	// http.Server.Shutdown does not see hijacked WebSocket connections; the
+	// transport handler closes those with 1001 once their calls finish.
+	wsErr := rpcHandler.Shutdown(shutdown)
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return nil
+	return wsErr
 }
 
-// newMux returns the example's routes: JSON-RPC at "/" and the OpenRPC
-// document at "/openrpc.json". url is where the server is reached, for the
-// document's servers.
-func newMux(logger *slog.Logger, url string) (http.Handler, error) {
+// newMux returns the example's routes, JSON-RPC over HTTP and WebSocket at
+// "/" and the OpenRPC document at "/openrpc.json", and the JSON-RPC handler,
+// for its Shutdown. url is where the server is reached, for the document's
+// servers.
+func newMux(logger *slog.Logger, url string) (http.Handler, *transport.Handler, error) {
 	srv := newServer(logger)
 	docs, err := openrpc.Register(srv,
 		openrpc.WithInfo(openrpc.Info{
@@ -80,12 +84,13 @@ func newMux(logger *slog.Logger, url string) (http.Handler, error) {
 		}),
 		openrpc.WithServers(openrpc.Server{Name: "spec", URL: url}))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	rpcHandler := transport.NewHandler(srv)
 	mux := http.NewServeMux()
-	mux.Handle("/", transport.NewHandler(srv))
+	mux.Handle("/", rpcHandler)
 	mux.Handle("GET /openrpc.json", docs)
-	return mux, nil
+	return mux, rpcHandler, nil
 }
 
 // newServer registers the specification's methods, with the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wardenrpc/warden/internal/golden"
 	"github.com/wardenrpc/warden/internal/openrpctest"
 )
 
@@ -24,13 +26,28 @@ const goldenURL = "http://127.0.0.1:8081/"
 
 func newTestServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	h, err := newMux(slog.New(slog.DiscardHandler), goldenURL)
+	h, rpcHandler, err := newMux(slog.New(slog.DiscardHandler), goldenURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(h)
-	t.Cleanup(ts.Close)
+	t.Cleanup(func() {
+		rpcHandler.Shutdown(context.Background())
+		ts.Close()
+	})
 	return ts
+}
+
+// TestSpecExamples sends every golden protocol file of the engine, the
+// specification's section 7 examples among them, to this example's own
+// routes: the server a user runs answers exactly as specified.
+func TestSpecExamples(t *testing.T) {
+	h, rpcHandler, err := newMux(slog.New(slog.DiscardHandler), goldenURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rpcHandler.Shutdown(context.Background())
+	golden.Run(t, h, "/", golden.Files(t, filepath.Join("..", "..", "rpc", "testdata"), "*.js"))
 }
 
 func get(t *testing.T, url string) []byte {
