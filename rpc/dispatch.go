@@ -20,7 +20,7 @@ func (s *Server) Handle(ctx context.Context, msg []byte) []byte {
 	msg = bytes.TrimSpace(msg)
 	valid, shallow := validMessage(msg, s.cfg.depthLimit)
 	if !valid {
-		return appendError(nil, nil, errParse)
+		return appendError(nil, nil, errParse())
 	}
 	if !shallow {
 		return appendError(nil, nil, invalidRequest("nesting too deep"))
@@ -94,7 +94,7 @@ func (s *Server) handleOne(ctx context.Context, data, buf []byte) []byte {
 		if env.id == nil {
 			return nil
 		}
-		return appendError(buf, env.id, errNotFound)
+		return appendError(buf, env.id, errNotFound())
 	}
 	res, rerr := s.invoke(ctx, m, &Request{Method: m, ID: env.id, Params: env.params})
 	if env.id == nil {
@@ -113,7 +113,7 @@ func (s *Server) invoke(ctx context.Context, m *Method, req *Request) (res []byt
 		if p := recover(); p != nil {
 			s.cfg.logger.LogAttrs(ctx, slog.LevelError, "handler panic",
 				slog.String("method", m.Name), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
-			rerr = errInternal
+			rerr = errInternal()
 			if s.cfg.debug {
 				rerr = &Error{Code: CodeInternalError, Message: "Internal error", Data: map[string]string{"panic": fmt.Sprint(p)}}
 			}
@@ -130,7 +130,7 @@ func (s *Server) invoke(ctx context.Context, m *Method, req *Request) (res []byt
 	if err != nil {
 		s.cfg.logger.LogAttrs(ctx, slog.LevelError, "result encoding failed",
 			slog.String("method", m.Name), slog.String("error", err.Error()))
-		return nil, s.debugError(errInternal, err)
+		return nil, s.debugError(errInternal(), err)
 	}
 	return b, nil
 }
@@ -141,7 +141,7 @@ func (s *Server) toError(ctx context.Context, m *Method, err error) *Error {
 	}
 	s.cfg.logger.LogAttrs(ctx, slog.LevelError, "handler error",
 		slog.String("method", m.Name), slog.String("error", err.Error()))
-	return s.debugError(errServer, err)
+	return s.debugError(errServer(), err)
 }
 
 func (s *Server) debugError(base *Error, err error) *Error {
@@ -219,10 +219,10 @@ func appendResult(buf, id, result []byte) []byte {
 func appendError(buf, id []byte, e *Error) []byte {
 	b, err := json.Marshal(e)
 	if err != nil {
-		b, _ = json.Marshal(errInternal)
+		b, _ = json.Marshal(errInternal())
 	}
 	if id == nil {
-		id = nullID
+		id = []byte("null")
 	}
 	buf = append(buf, `{"jsonrpc":"2.0","error":`...)
 	buf = append(buf, b...)
@@ -230,5 +230,3 @@ func appendError(buf, id []byte, e *Error) []byte {
 	buf = append(buf, id...)
 	return append(buf, '}')
 }
-
-var nullID = []byte("null")

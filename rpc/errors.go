@@ -115,13 +115,12 @@ type LimitData struct {
 	RetryAfterMillis int64 `json:"retry_after_ms"`
 }
 
-var (
-	errParse          = &Error{Code: CodeParseError, Message: "Parse error"}
-	errInvalidRequest = &Error{Code: CodeInvalidRequest, Message: "Invalid Request"}
-	errNotFound       = &Error{Code: CodeMethodNotFound, Message: "Method not found"}
-	errInternal       = &Error{Code: CodeInternalError, Message: "Internal error"}
-	errServer         = &Error{Code: CodeServerError, Message: "Server error"}
-)
+// The engine's own errors. Each call returns a new value, so that no
+// caller can change what another sees.
+func errParse() *Error    { return &Error{Code: CodeParseError, Message: "Parse error"} }
+func errNotFound() *Error { return &Error{Code: CodeMethodNotFound, Message: "Method not found"} }
+func errInternal() *Error { return &Error{Code: CodeInternalError, Message: "Internal error"} }
+func errServer() *Error   { return &Error{Code: CodeServerError, Message: "Server error"} }
 
 func invalidRequest(why string) *Error {
 	return &Error{Code: CodeInvalidRequest, Message: "Invalid Request", Data: why}
@@ -134,7 +133,7 @@ func asCoded(err error) (*Error, bool) {
 		if e == nil {
 			// A nil *Error returned as a non-nil error, a common Go
 			// slip: there is nothing to send, and no result either.
-			return errInternal, true
+			return errInternal(), true
 		}
 		return e, true
 	}

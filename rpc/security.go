@@ -80,6 +80,8 @@ type AuthError struct {
 	Err    error
 }
 
+// Error describes the failure for logs, with the underlying error. It is
+// never sent to callers, who see only the reason.
 func (e *AuthError) Error() string {
 	if e.Err != nil {
 		return "auth " + e.Reason + ": " + e.Err.Error()
@@ -87,6 +89,7 @@ func (e *AuthError) Error() string {
 	return "auth " + e.Reason
 }
 
+// Unwrap returns the underlying error.
 func (e *AuthError) Unwrap() error { return e.Err }
 
 // Credentials holds the outcome of every declared scheme for one request: a

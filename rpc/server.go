@@ -235,7 +235,7 @@ func (s *Server) Scheme(name string) (Scheme, bool) {
 func (s *Server) Call(ctx context.Context, method string, params []byte) ([]byte, *Error) {
 	m, ok := s.Method(method)
 	if !ok {
-		return nil, errNotFound
+		return nil, errNotFound()
 	}
 	res, err := s.invoke(ctx, m, &Request{Method: m, Params: params})
 	if err != nil {

@@ -39,6 +39,7 @@ type PasswordError struct {
 	Problem string
 }
 
+// Error returns the message callers see, as [rpc.Coder] asks.
 func (e *PasswordError) Error() string { return "Invalid params" }
 
 // ErrorCode makes PasswordError an [rpc.Coder].

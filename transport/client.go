@@ -126,6 +126,7 @@ type HandshakeError struct {
 	Body   string // the server's plain-text reason
 }
 
+// Error reports the status and the server's reason.
 func (e *HandshakeError) Error() string {
 	return fmt.Sprintf("transport: websocket handshake refused: %d %s", e.Status, e.Body)
 }
@@ -337,6 +338,7 @@ type HTTPError struct {
 	Body   string
 }
 
+// Error reports the status and the body.
 func (e *HTTPError) Error() string {
 	return fmt.Sprintf("transport: http status %d: %s", e.Status, e.Body)
 }

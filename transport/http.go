@@ -156,13 +156,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hdr := w.Header()
-	hdr["Content-Type"] = jsonContentType
+	hdr["Content-Type"] = []string{"application/json"}
 	hdr["Content-Length"] = []string{strconv.Itoa(len(resp))}
 	w.WriteHeader(http.StatusOK)
 	w.Write(resp)
 }
-
-var jsonContentType = []string{"application/json"}
 
 func (h *Handler) putBuf(b *bytes.Buffer) {
 	if b.Cap() <= 64<<10 {
