@@ -78,3 +78,55 @@ func ExampleWithInterceptors() {
 	// call ping public: true
 	// {"jsonrpc":"2.0","result":"pong","id":1}
 }
+
+// headerKey is a toy scheme for the example: a fixed key in X-Api-Key,
+// granting the scope "read". Real schemes live in package security.
+type headerKey string
+
+type keyHolder struct{}
+
+func (keyHolder) HasScope(s string) bool { return s == "read" }
+
+func (k headerKey) Authenticate(_ context.Context, md rpc.Metadata) (rpc.Credential, error) {
+	switch got := md.Get("X-Api-Key"); got {
+	case "":
+		return nil, nil // no credential: public methods still work
+	case string(k):
+		return keyHolder{}, nil
+	default:
+		return nil, &rpc.AuthError{Reason: rpc.ReasonInvalid}
+	}
+}
+
+func (headerKey) Info() rpc.SchemeInfo {
+	return rpc.SchemeInfo{Type: "apiKey", In: "header", Name: "X-Api-Key"}
+}
+
+type header map[string]string
+
+func (h header) Get(k string) string { return h[k] }
+
+// A method declares its requirement as data; the engine checks it against
+// the credentials a transport attached, before params are decoded.
+func ExampleSecurity() {
+	srv := rpc.NewServer(rpc.WithScheme("key", headerKey("s3cret")))
+	srv.MustRegister("report", func() string { return "numbers" },
+		rpc.Security(rpc.Require("key", "read")))
+	srv.MustRegister("purge", func() string { return "gone" },
+		rpc.Security(rpc.Require("key", "admin")))
+
+	call := func(h header, method string) {
+		ctx := context.Background()
+		ctx = rpc.WithCredentials(ctx, srv.Authenticate(ctx, h)) // what a transport does
+		fmt.Printf("%s\n", srv.Handle(ctx, []byte(`{"jsonrpc":"2.0","method":"`+method+`","id":1}`)))
+	}
+	call(header{}, "report")
+	call(header{"X-Api-Key": "guess"}, "report")
+	call(header{"X-Api-Key": "s3cret"}, "report")
+	call(header{"X-Api-Key": "s3cret"}, "purge")
+	// Output:
+	// {"jsonrpc":"2.0","error":{"code":-32001,"message":"Unauthorized","data":{"reason":"missing"}},"id":1}
+	// {"jsonrpc":"2.0","error":{"code":-32001,"message":"Unauthorized","data":{"reason":"invalid"}},"id":1}
+	// {"jsonrpc":"2.0","result":"numbers","id":1}
+	// {"jsonrpc":"2.0","error":{"code":-32003,"message":"Forbidden","data":{"required":["admin"]}},"id":1}
+}

@@ -59,5 +59,9 @@ func registerAuthenticate(srv *rpc.Server) {
 		rpc.Description("Binds the connection to the credential for every later call, as a handshake header would have. "+
 			"Expiry and revocation are re-checked on every call. Over HTTP it answers -32600."),
 		rpc.Tags("security"),
+		rpc.Errors(
+			rpc.NewError(rpc.CodeUnauthorized, "Unauthorized: the token is missing, invalid, expired or revoked", nil),
+			rpc.NewError(rpc.CodeInvalidRequest, "Invalid Request: called over HTTP, not on a WebSocket", nil),
+		),
 	)
 }

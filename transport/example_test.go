@@ -7,6 +7,7 @@ import (
 	"log"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/wardenrpc/warden/rpc"
 	"github.com/wardenrpc/warden/transport"
@@ -108,3 +109,30 @@ func (t tokenScheme) Authenticate(_ context.Context, md rpc.Metadata) (rpc.Crede
 }
 
 func (tokenScheme) Info() rpc.SchemeInfo { return rpc.SchemeInfo{Type: "http", Scheme: "bearer"} }
+
+// Shut down HTTP and WebSocket together: http.Server.Shutdown does not see
+// hijacked WebSocket connections, so the handler closes those itself, with
+// 1001, once their calls in flight have answered.
+func ExampleHandler_Shutdown() {
+	srv := rpc.NewServer()
+	srv.MustRegister("ping", func() string { return "pong" })
+	h := transport.NewHandler(srv)
+	ts := httptest.NewServer(h)
+
+	ctx := context.Background()
+	c, _ := transport.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http"))
+	var s string
+	c.Call(ctx, "ping", nil, &s)
+	fmt.Println(s)
+
+	shutdown, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	h.Shutdown(shutdown)         // WebSockets: 1001 after calls finish
+	ts.Config.Shutdown(shutdown) // HTTP
+	ts.Close()
+	<-c.Done()
+	fmt.Println(c.Err())
+	// Output:
+	// pong
+	// websocket: close 1001 (going away): server is shutting down
+}

@@ -89,7 +89,8 @@ func (a *app) rpcServer() *rpc.Server {
 		rpc.Security(rpc.Require("bearer")))
 	srv.MustRegister("refresh", a.refresh,
 		rpc.Summary("Spends a refresh token for a new pair."),
-		rpc.Description("A refresh token works once. Presenting a spent one signs out every token of its family."))
+		rpc.Description("A refresh token works once. Presenting a spent one signs out every token of its family."),
+		rpc.Errors(rpc.NewError(rpc.CodeUnauthorized, "Unauthorized: the refresh token is invalid, expired, spent or revoked", nil)))
 	srv.MustRegister("sign_out", a.signOut,
 		rpc.Summary("Revokes the caller's access token and its refresh family."),
 		rpc.Description("Over a WebSocket it also signs the connection out."),
