@@ -132,28 +132,7 @@ func benchAuthHTTP(b *testing.B, h http.Handler, token string) {
 }
 
 func benchAuthInProcess(b *testing.B, h http.Handler, token string) {
-	body := bytes.NewReader(nil)
-	req, _ := http.NewRequest(http.MethodPost, "/", io.NopCloser(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.ContentLength = int64(len(authBenchBody))
-	w := &benchWriter{header: http.Header{}}
-	body.Reset([]byte(authBenchBody))
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	if got := strings.TrimSpace(rec.Body.String()); got != authBenchWant {
-		b.Fatalf("got %s", got)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		body.Reset([]byte(authBenchBody))
-		w.reset()
-		h.ServeHTTP(w, req)
-	}
-	if w.status != http.StatusOK {
-		b.Fatalf("status %d", w.status)
-	}
+	benchServe(b, h, authBenchBody, authBenchWant, "Authorization", "Bearer "+token)
 }
 
 // BenchmarkAuthScrypt hashes one password at the default cost (ln=17,

@@ -6,6 +6,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/wardenrpc/warden/rpc"
@@ -78,27 +80,35 @@ func (w *benchWriter) reset() {
 	w.status, w.n = 0, 0
 }
 
-func benchHandler(b *testing.B, h http.Handler) {
-	body := bytes.NewReader([]byte(benchBody))
-	req, err := http.NewRequest(http.MethodPost, "/", io.NopCloser(body))
+// benchServe serves body to h b.N times in process, after checking once
+// that h answers want. headers are extra request headers, as key, value
+// pairs. Every HTTP benchmark in this package runs through it, so they
+// differ only in what they serve.
+func benchServe(b *testing.B, h http.Handler, body, want string, headers ...string) {
+	b.Helper()
+	r := bytes.NewReader([]byte(body))
+	req, err := http.NewRequest(http.MethodPost, "/", io.NopCloser(r))
 	if err != nil {
 		b.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.ContentLength = int64(len(benchBody))
-	w := &benchWriter{header: http.Header{}}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	req.ContentLength = int64(len(body))
 
-	// Check once that the handler really answers subtract.
-	h.ServeHTTP(w, req)
-	if w.status != http.StatusOK || w.n != len(`{"jsonrpc":"2.0","result":19,"id":1}`) {
-		b.Fatalf("status %d, %d bytes", w.status, w.n)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if got := strings.TrimSpace(rec.Body.String()); rec.Code != http.StatusOK || got != want {
+		b.Fatalf("status %d, body %s; want %s", rec.Code, got, want)
 	}
 
+	w := &benchWriter{header: http.Header{}}
 	b.ReportAllocs()
-	b.SetBytes(int64(len(benchBody)))
+	b.SetBytes(int64(len(body)))
 	b.ResetTimer()
 	for range b.N {
-		body.Reset([]byte(benchBody))
+		r.Reset([]byte(body))
 		w.reset()
 		h.ServeHTTP(w, req)
 	}
@@ -107,9 +117,11 @@ func benchHandler(b *testing.B, h http.Handler) {
 	}
 }
 
+const benchWant = `{"jsonrpc":"2.0","result":19,"id":1}`
+
 // BenchmarkSubtractRaw is the baseline: net/http and encoding/json alone.
 func BenchmarkSubtractRaw(b *testing.B) {
-	benchHandler(b, http.HandlerFunc(rawSubtract))
+	benchServe(b, http.HandlerFunc(rawSubtract), benchBody, benchWant)
 }
 
 // BenchmarkSubtractWarden is Warden's HTTP handler serving the same method.
@@ -117,7 +129,7 @@ func BenchmarkSubtractWarden(b *testing.B) {
 	s := rpc.NewServer()
 	s.MustRegister("subtract", func(minuend, subtrahend float64) float64 { return minuend - subtrahend },
 		rpc.Params("minuend", "subtrahend"))
-	benchHandler(b, transport.NewHandler(s))
+	benchServe(b, transport.NewHandler(s), benchBody, benchWant)
 }
 
 // BenchmarkSubtractWardenNamed is Warden with named params.
@@ -125,20 +137,6 @@ func BenchmarkSubtractWardenNamed(b *testing.B) {
 	s := rpc.NewServer()
 	s.MustRegister("subtract", func(minuend, subtrahend float64) float64 { return minuend - subtrahend },
 		rpc.Params("minuend", "subtrahend"))
-	h := transport.NewHandler(s)
 	const named = `{"jsonrpc":"2.0","method":"subtract","params":{"minuend":42,"subtrahend":23},"id":1}`
-	body := bytes.NewReader([]byte(named))
-	req, _ := http.NewRequest(http.MethodPost, "/", io.NopCloser(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.ContentLength = int64(len(named))
-	w := &benchWriter{header: http.Header{}}
-	b.ReportAllocs()
-	for range b.N {
-		body.Reset([]byte(named))
-		w.reset()
-		h.ServeHTTP(w, req)
-	}
-	if w.status != http.StatusOK {
-		b.Fatalf("status %d", w.status)
-	}
+	benchServe(b, transport.NewHandler(s), named, benchWant)
 }
