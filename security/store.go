@@ -1,8 +1,10 @@
 package security
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 )
@@ -47,17 +49,35 @@ var (
 	ErrUnknownFamily = errors.New("security: unknown or ended refresh family")
 )
 
-// MemoryStore is a [RevocationStore] and a [FamilyStore] held in memory, for
-// tests and single-process servers. It forgets revocations once they expire
-// and families once their last token does. The zero value is ready to use.
+// MemoryStore is a [RevocationLog], a [FamilyStore] and a
+// [ThrottleStore] held in memory, for tests and single-process servers. It
+// forgets revocations once they expire and families once their last token
+// does. The zero value is ready to use.
 type MemoryStore struct {
 	// Now tells the time; nil means time.Now. Set it before first use.
 	Now func() time.Time
 
 	mu        sync.RWMutex
-	revoked   map[string]time.Time
+	revoked   map[string]memRevocation
+	log       []memLogEntry // revocations by seq; stale entries skipped
+	seq       int64         // the last revocation's sequence number
 	families  map[string]*memFamily
+	strikes   map[string]Strikes
 	nextSweep time.Time
+}
+
+// memRevocation is one revoked id. seq orders it in the log: a revocation
+// whose Until moves later takes a new seq, so that followers read it again.
+type memRevocation struct {
+	until time.Time
+	seq   int64
+}
+
+// memLogEntry is one line of the log. It is stale, and skipped, when the
+// id has since been revoked again or forgotten.
+type memLogEntry struct {
+	seq int64
+	id  string
 }
 
 type memFamily struct {
@@ -88,10 +108,12 @@ func (m *MemoryStore) Revoke(_ context.Context, id string, until time.Time) erro
 	defer m.mu.Unlock()
 	m.sweep(now)
 	if m.revoked == nil {
-		m.revoked = map[string]time.Time{}
+		m.revoked = map[string]memRevocation{}
 	}
-	if old, ok := m.revoked[id]; !ok || until.After(old) {
-		m.revoked[id] = until
+	if old, ok := m.revoked[id]; !ok || until.After(old.until) {
+		m.seq++
+		m.revoked[id] = memRevocation{until: until, seq: m.seq}
+		m.log = append(m.log, memLogEntry{seq: m.seq, id: id})
 	}
 	return nil
 }
@@ -99,9 +121,29 @@ func (m *MemoryStore) Revoke(_ context.Context, id string, until time.Time) erro
 // IsRevoked implements [RevocationStore].
 func (m *MemoryStore) IsRevoked(_ context.Context, id string) (bool, error) {
 	m.mu.RLock()
-	until, ok := m.revoked[id]
+	r, ok := m.revoked[id]
 	m.mu.RUnlock()
-	return ok && !m.now().After(until), nil
+	return ok && !m.now().After(r.until), nil
+}
+
+// RevocationsSince implements [RevocationLog]. Sequence numbers are
+// handed out under the store's lock, so their order is commit order.
+func (m *MemoryStore) RevocationsSince(_ context.Context, cursor int64, now time.Time) ([]Revocation, int64, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	i, _ := slices.BinarySearchFunc(m.log, cursor+1, func(e memLogEntry, seq int64) int {
+		return cmp.Compare(e.seq, seq)
+	})
+	var out []Revocation
+	for _, e := range m.log[i:] {
+		r, ok := m.revoked[e.id]
+		if !ok || r.seq != e.seq || r.until.Before(now) {
+			continue
+		}
+		out = append(out, Revocation{ID: e.id, Until: r.until})
+		cursor = e.seq
+	}
+	return out, cursor, nil
 }
 
 // StartFamily implements [FamilyStore].
@@ -146,6 +188,37 @@ func (m *MemoryStore) EndFamily(_ context.Context, family string) error {
 	return nil
 }
 
+// UpdateStrikes implements [ThrottleStore]. update runs under the
+// store's lock, once.
+func (m *MemoryStore) UpdateStrikes(_ context.Context, key string, update func(Strikes) Strikes) error {
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sweep(now)
+	s := update(m.strikes[key])
+	if s.N == 0 && s.Last.IsZero() && s.Until.IsZero() {
+		delete(m.strikes, key)
+		return nil
+	}
+	if m.strikes == nil {
+		m.strikes = map[string]Strikes{}
+	}
+	m.strikes[key] = s
+	return nil
+}
+
+// SweepStrikes implements [ThrottleStore].
+func (m *MemoryStore) SweepStrikes(_ context.Context, t time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, s := range m.strikes {
+		if s.Last.Before(t) && !s.Until.After(t) {
+			delete(m.strikes, k)
+		}
+	}
+	return nil
+}
+
 // Len returns how many revocations and families the store holds, expired
 // ones included until they are swept.
 func (m *MemoryStore) Len() (revocations, families int) {
@@ -154,18 +227,24 @@ func (m *MemoryStore) Len() (revocations, families int) {
 	return len(m.revoked), len(m.families)
 }
 
-// sweep forgets expired entries, at most once per sweepEvery. An ended
-// family is kept until it expires so that its reuse is still recognised.
+// sweep forgets expired entries, at most once per sweepEvery, and drops
+// the log's stale lines. An ended family is kept until it expires so that
+// its reuse is still recognised. Strikes are left to SweepStrikes, whose
+// caller knows how long a key should be remembered.
 func (m *MemoryStore) sweep(now time.Time) {
 	if now.Before(m.nextSweep) {
 		return
 	}
 	m.nextSweep = now.Add(sweepEvery)
-	for id, until := range m.revoked {
-		if now.After(until) {
+	for id, r := range m.revoked {
+		if now.After(r.until) {
 			delete(m.revoked, id)
 		}
 	}
+	m.log = slices.DeleteFunc(m.log, func(e memLogEntry) bool {
+		r, ok := m.revoked[e.id]
+		return !ok || r.seq != e.seq
+	})
 	for id, f := range m.families {
 		if now.After(f.expires) {
 			delete(m.families, id)
