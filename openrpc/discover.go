@@ -135,7 +135,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(s.cfg.requirement) > 0 {
 		// The engine checks the requirement, exactly as for rpc.discover.
-		ctx := rpc.WithCredentials(r.Context(), s.srv.Authenticate(r.Context(), r.Header))
+		ctx := rpc.WithCredentials(r.Context(), s.srv.Authenticate(r.Header))
 		if _, rerr := s.srv.Call(ctx, DiscoverMethod, nil); rerr != nil {
 			status := http.StatusInternalServerError
 			switch rerr.Code {

@@ -138,7 +138,7 @@ func TestProtectedDiscover(t *testing.T) {
 		t.Fatal(err)
 	}
 	creds := func(token string) context.Context {
-		return rpc.WithCredentials(context.Background(), srv.Authenticate(context.Background(), http.Header{"Authorization": {token}}))
+		return rpc.WithCredentials(context.Background(), srv.Authenticate(http.Header{"Authorization": {token}}))
 	}
 	if _, rerr := discover(t, srv, context.Background()); rerr == nil || rerr.Code != rpc.CodeUnauthorized {
 		t.Errorf("rpc.discover without credentials: %v, want -32001", rerr)

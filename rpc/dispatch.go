@@ -154,7 +154,7 @@ func (s *Server) debugError(base *Error, err error) *Error {
 // execute is the innermost handler of every method: the security check,
 // then params, then injected dependencies, then the call itself.
 func (s *Server) execute(ctx context.Context, m *Method, req *Request) (any, error) {
-	if err := m.Requirement.check(CredentialsFrom(ctx)); err != nil {
+	if err := m.Requirement.check(ctx, CredentialsFrom(ctx)); err != nil {
 		return nil, err
 	}
 	args := make([]reflect.Value, m.numIn)

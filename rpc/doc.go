@@ -73,10 +73,18 @@
 // engine knows nothing of how a scheme reads a token. A transport calls
 // [Server.Authenticate] with the request's headers, once per request, and
 // attaches the resulting [Credentials] to the context with
-// [WithCredentials]. The check happens before params are decoded and before
-// injected arguments are resolved: a caller without the right credentials
-// learns nothing about params. Failing it is -32001 with data.reason
-// ("missing", "invalid", "expired" or "revoked"), or -32003 with
-// data.required when valid credentials lack scopes. In a batch, each item is
-// judged on its own.
+// [WithCredentials]. Nothing runs yet: a scheme runs when a call first
+// needs its credential, because the method's requirement names it or a
+// provider asks for it, and at most once per request, so the items of a
+// batch share its outcome. A public method, an unknown method and a request
+// refused before its check cost the same with a token as without one. The
+// check happens before params are decoded and before injected arguments
+// are resolved: a caller without the right credentials learns nothing
+// about params. Failing it is -32001 with data.reason ("missing",
+// "invalid", "expired" or "revoked"), or -32003 with data.required when
+// valid credentials lack scopes. A scheme that cannot decide (it returns an
+// error other than *[AuthError], say because its revocation state is
+// stale) fails closed: -32603, with the cause logged at Error. Why a
+// credential was refused is logged at Debug and never sent. In a batch,
+// each item is judged on its own.
 package rpc

@@ -117,7 +117,7 @@ func ExampleSecurity() {
 
 	call := func(h header, method string) {
 		ctx := context.Background()
-		ctx = rpc.WithCredentials(ctx, srv.Authenticate(ctx, h)) // what a transport does
+		ctx = rpc.WithCredentials(ctx, srv.Authenticate(h)) // what a transport does
 		fmt.Printf("%s\n", srv.Handle(ctx, []byte(`{"jsonrpc":"2.0","method":"`+method+`","id":1}`)))
 	}
 	call(header{}, "report")

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -53,7 +55,7 @@ func authed(s *rpc.Server, kv ...string) context.Context {
 		h.Set(kv[i], kv[i+1])
 	}
 	ctx := context.Background()
-	return rpc.WithCredentials(ctx, s.Authenticate(ctx, h))
+	return rpc.WithCredentials(ctx, s.Authenticate(h))
 }
 
 func newSecuredServer(t *testing.T, opts ...rpc.Option) *rpc.Server {
@@ -90,7 +92,7 @@ func TestRequirements(t *testing.T) {
 		{"invalid", "fake", []string{"X-Fake", "invalid"}, rpc.CodeUnauthorized, `{"reason":"invalid"}`},
 		{"expired", "fake", []string{"X-Fake", "expired"}, rpc.CodeUnauthorized, `{"reason":"expired"}`},
 		{"revoked", "fake", []string{"X-Fake", "revoked"}, rpc.CodeUnauthorized, `{"reason":"revoked"}`},
-		{"plain scheme error is invalid", "fake", []string{"X-Fake", "broken"}, rpc.CodeUnauthorized, `{"reason":"invalid"}`},
+		{"plain scheme error fails closed", "fake", []string{"X-Fake", "broken"}, rpc.CodeInternalError, ``},
 		{"other scheme does not count", "fake", []string{"X-Key", "ok"}, rpc.CodeUnauthorized, `{"reason":"missing"}`},
 		{"authenticated", "fake", []string{"X-Fake", "ok"}, 0, ""},
 		{"scope present", "fake.read", []string{"X-Fake", "ok:write,read"}, 0, ""},
@@ -163,17 +165,50 @@ func TestRequirementInBatch(t *testing.T) {
 	}
 }
 
-// A scheme runs once per Authenticate call, however many methods a batch
-// calls.
+// A scheme runs only when a call needs its credential, and at most once
+// per request: a batch of protected calls shares one run, and public
+// calls, unknown methods and invalid requests run it not at all.
 func TestAuthenticateRunsEachSchemeOnce(t *testing.T) {
 	var n atomic.Int32
-	s := rpc.NewServer(rpc.WithScheme("count", countingScheme{&n}))
-	creds := s.Authenticate(context.Background(), http.Header{})
-	if n.Load() != 1 {
-		t.Fatalf("scheme ran %d times, want 1", n.Load())
+	s := rpc.NewServer(rpc.WithScheme("count", countingScheme{&n}), rpc.WithBatchConcurrency(8))
+	s.MustRegister("public", func() int { return 1 })
+	s.MustRegister("private", func() int { return 2 }, rpc.Security(rpc.Require("count")))
+	batch := func(method string, n int) []byte {
+		var b strings.Builder
+		b.WriteByte('[')
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"jsonrpc":"2.0","method":%q,"id":%d}`, method, i)
+		}
+		b.WriteByte(']')
+		return []byte(b.String())
 	}
-	if creds.Get("count") == nil {
-		t.Fatal("credential not recorded")
+	tests := []struct {
+		name string
+		msg  []byte
+		runs int32
+	}{
+		{"batch of 50 protected calls", batch("private", 50), 1},
+		{"one protected call", []byte(`{"jsonrpc":"2.0","method":"private","id":1}`), 1},
+		{"batch of public calls", batch("public", 20), 0},
+		{"unknown method", []byte(`{"jsonrpc":"2.0","method":"nosuch","id":1}`), 0},
+		{"invalid request", []byte(`{"jsonrpc":"1.0","method":"private","id":1}`), 0},
+		{"parse error", []byte(`{"jsonrpc":`), 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			n.Store(0)
+			ctx := rpc.WithCredentials(context.Background(), s.Authenticate(http.Header{"Authorization": {"Bearer x"}}))
+			resp := s.Handle(ctx, tc.msg)
+			if got := n.Load(); got != tc.runs {
+				t.Fatalf("scheme ran %d times, want %d; response %s", got, tc.runs, resp)
+			}
+			if tc.runs > 0 && bytes.Contains(resp, []byte(`"error"`)) {
+				t.Fatalf("protected calls failed: %s", resp)
+			}
+		})
 	}
 	if !s.HasSchemes() || len(s.Schemes()) != 1 || s.Schemes()[0].Name != "count" {
 		t.Fatalf("Schemes = %v", s.Schemes())
@@ -183,6 +218,45 @@ func TestAuthenticateRunsEachSchemeOnce(t *testing.T) {
 	}
 	if rpc.NewServer().HasSchemes() {
 		t.Fatal("a server without schemes reports some")
+	}
+}
+
+// A scheme that cannot decide (its state cannot be trusted) fails closed:
+// -32603 for the calls that need it, with the cause logged at Error, while
+// public calls keep working.
+func TestSchemeFaultFailsClosed(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := newSecuredServer(t, rpc.WithLogger(logger))
+	ctx := authed(s, "X-Fake", "broken")
+	resp := s.Handle(ctx, []byte(`[{"jsonrpc":"2.0","method":"fake","params":[1,2],"id":1},{"jsonrpc":"2.0","method":"public","params":[1,2],"id":2}]`))
+	want := `[{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error"},"id":1},{"jsonrpc":"2.0","result":3,"id":2}]`
+	if !sameJSON(t, string(resp), want) {
+		t.Fatalf("got %s\nwant %s", resp, want)
+	}
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "scheme broke") {
+		t.Fatalf("the cause was not logged at Error:\n%s", logs.String())
+	}
+	// An alternative that is met still suffices.
+	ctx = authed(s, "X-Fake", "broken", "X-Key", "ok")
+	resp = s.Handle(ctx, []byte(`{"jsonrpc":"2.0","method":"admin.or.key","params":[1,2],"id":1}`))
+	if !sameJSON(t, string(resp), `{"jsonrpc":"2.0","result":3,"id":1}`) {
+		t.Fatalf("got %s", resp)
+	}
+}
+
+// Why a credential was refused is logged at Debug, with its cause, so an
+// operator can see it; it is never sent.
+func TestAuthFailureCauseLoggedAtDebug(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := newSecuredServer(t, rpc.WithLogger(logger))
+	resp := s.Handle(authed(s, "X-Fake", "expired"), []byte(`{"jsonrpc":"2.0","method":"fake","params":[1,2],"id":1}`))
+	if bytes.Contains(resp, []byte("secret detail")) {
+		t.Fatalf("the cause was sent: %s", resp)
+	}
+	if !strings.Contains(logs.String(), "level=DEBUG") || !strings.Contains(logs.String(), "secret detail expired") {
+		t.Fatalf("the cause was not logged at Debug:\n%s", logs.String())
 	}
 }
 

@@ -29,7 +29,7 @@ func ExampleProvidePrincipal() {
 	// What transport.Handler does for each request:
 	call := func(auth string) string {
 		ctx := context.Background()
-		creds := srv.Authenticate(ctx, http.Header{"Authorization": {auth}})
+		creds := srv.Authenticate(http.Header{"Authorization": {auth}})
 		return string(srv.Handle(rpc.WithCredentials(ctx, creds), []byte(`{"jsonrpc":"2.0","id":1,"method":"whoami"}`)))
 	}
 	fmt.Println(call("Bearer " + pair.AccessToken))

@@ -19,10 +19,21 @@ import (
 func ProvidePrincipal(scheme string, more ...string) rpc.Option {
 	schemes := append([]string{scheme}, more...)
 	return rpc.Provide(func(ctx context.Context) (*Principal, error) {
-		if p := principalFrom(ctx, schemes); p != nil {
-			return p, nil
+		creds := rpc.CredentialsFrom(ctx)
+		var first error
+		for _, name := range schemes {
+			cred, err := creds.Lookup(ctx, name)
+			if p, ok := cred.(*Principal); ok && p != nil {
+				return p, nil
+			}
+			if first == nil {
+				first = err
+			}
 		}
-		return nil, rpc.Unauthorized(rpc.ReasonMissing)
+		if first == nil {
+			first = rpc.Unauthorized(rpc.ReasonMissing)
+		}
+		return nil, first
 	})
 }
 
@@ -39,7 +50,7 @@ func PrincipalFrom(ctx context.Context, scheme string, more ...string) *Principa
 func principalFrom(ctx context.Context, schemes []string) *Principal {
 	creds := rpc.CredentialsFrom(ctx)
 	for _, name := range schemes {
-		if p, ok := creds.Get(name).(*Principal); ok && p != nil {
+		if p, ok := creds.Get(ctx, name).(*Principal); ok && p != nil {
 			return p
 		}
 	}

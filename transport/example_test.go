@@ -69,7 +69,7 @@ func ExampleSession_Authenticate() {
 	tokens := tokenScheme{"s3cret-token": "alice"}
 	srv := rpc.NewServer(rpc.WithScheme("bearer", tokens), transport.ProvideSession())
 	srv.MustRegister("whoami", func(ctx context.Context) string {
-		return string(rpc.CredentialsFrom(ctx).Get("bearer").(user))
+		return string(rpc.CredentialsFrom(ctx).Get(ctx, "bearer").(user))
 	}, rpc.Security(rpc.Require("bearer")))
 	ts := httptest.NewServer(transport.NewHandler(srv))
 	defer ts.Close()

@@ -168,12 +168,13 @@ func (h *Handler) putBuf(b *bytes.Buffer) {
 	}
 }
 
-// authenticate attaches the outcome of the server's schemes to ctx.
+// authenticate attaches the server's schemes to ctx, to run on md when a
+// call needs them.
 func (h *Handler) authenticate(ctx context.Context, md rpc.Metadata) context.Context {
 	if !h.srv.HasSchemes() {
 		return ctx
 	}
-	return rpc.WithCredentials(ctx, h.srv.Authenticate(ctx, md))
+	return rpc.WithCredentials(ctx, h.srv.Authenticate(md))
 }
 
 func isJSON(ct string) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"sync"
 
 	"github.com/wardenrpc/warden/rpc"
@@ -31,6 +32,7 @@ type Session struct {
 type boundCred struct {
 	scheme string
 	cred   rpc.Credential
+	check  func(context.Context) (rpc.Credential, error) // re-checks cred for one call
 }
 
 type sessionKey struct{}
@@ -61,7 +63,23 @@ func (s *Session) Bind(scheme string, cred rpc.Credential) {
 			next = append(next, b)
 		}
 	}
-	s.bound = append(next, boundCred{scheme, cred})
+	s.bound = append(next, boundCred{scheme: scheme, cred: cred, check: s.checker(scheme, cred)})
+}
+
+// checker returns the function that re-checks cred for one call: the
+// scheme's Revalidate when it has one.
+func (s *Session) checker(scheme string, cred rpc.Credential) func(context.Context) (rpc.Credential, error) {
+	sc, _ := s.conn.h.srv.Scheme(scheme)
+	rv, ok := sc.(rpc.Revalidator)
+	if !ok {
+		return func(context.Context) (rpc.Credential, error) { return cred, nil }
+	}
+	return func(ctx context.Context) (rpc.Credential, error) {
+		if err := rv.Revalidate(ctx, cred); err != nil {
+			return nil, err
+		}
+		return cred, nil
+	}
 }
 
 // Unbind removes the credential bound under scheme.
@@ -113,6 +131,10 @@ func (s *Session) Authenticate(ctx context.Context, scheme, token string) error 
 	md := newTokenMetadata(sc.Info(), token)
 	cred, err := sc.Authenticate(ctx, md)
 	if err != nil {
+		if !isAuthFailure(err) {
+			s.conn.h.srv.Logger().LogAttrs(ctx, slog.LevelError, "authentication could not decide; failing closed",
+				slog.String("scheme", scheme), slog.String("error", err.Error()))
+		}
 		return authError(err)
 	}
 	if cred == nil {
@@ -136,24 +158,15 @@ func (s *Session) Notify(ctx context.Context, method string, params any) error {
 	return s.conn.send(ctx, msg)
 }
 
-// credentials re-checks every bound credential and returns those that still
-// hold, for one call.
-func (s *Session) credentials(ctx context.Context) *rpc.Credentials {
+// credentials returns the bound credentials for one call, each re-checked
+// only if the call needs it.
+func (s *Session) credentials() *rpc.Credentials {
 	s.mu.Lock()
 	bound := s.bound
 	s.mu.Unlock()
-	creds := &rpc.Credentials{}
-	srv := s.conn.h.srv
+	creds := s.conn.h.srv.NewCredentials()
 	for _, b := range bound {
-		if sc, ok := srv.Scheme(b.scheme); ok {
-			if rv, ok := sc.(rpc.Revalidator); ok {
-				if err := rv.Revalidate(ctx, b.cred); err != nil {
-					creds.Fail(b.scheme, reasonOf(err))
-					continue
-				}
-			}
-		}
-		creds.Set(b.scheme, b.cred)
+		creds.Defer(b.scheme, b.check)
 	}
 	return creds
 }
@@ -213,10 +226,23 @@ func reasonOf(err error) string {
 	return rpc.ReasonInvalid
 }
 
+// authError is the error sent for a scheme's failure: its own *rpc.Error,
+// -32001 with the reason, or -32603 when the scheme could not decide.
 func authError(err error) error {
 	var re *rpc.Error
 	if errors.As(err, &re) {
 		return re
 	}
+	if !isAuthFailure(err) {
+		return rpc.NewError(rpc.CodeInternalError, "Internal error", nil)
+	}
 	return rpc.Unauthorized(reasonOf(err))
+}
+
+// isAuthFailure reports whether err says that a credential is unusable,
+// as opposed to a scheme that could not decide.
+func isAuthFailure(err error) bool {
+	var ae *rpc.AuthError
+	var re *rpc.Error
+	return errors.As(err, &ae) || errors.As(err, &re)
 }

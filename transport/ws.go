@@ -65,8 +65,13 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	var creds *rpc.Credentials
 	if h.srv.HasSchemes() {
-		creds = h.srv.Authenticate(r.Context(), r.Header)
+		creds = h.srv.Authenticate(r.Header)
+		creds.Resolve(r.Context())
 		if _, reason, failed := creds.Failure(); failed {
+			if reason == "" { // the scheme could not decide: fail closed
+				httpError(w, http.StatusServiceUnavailable, "authentication unavailable")
+				return
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			httpError(w, http.StatusUnauthorized, "unauthorized: "+reason)
 			return
@@ -213,7 +218,7 @@ func (c *wsConn) serve(msg []byte) {
 	}()
 	ctx := c.ctx
 	if c.h.srv.HasSchemes() {
-		ctx = rpc.WithCredentials(ctx, c.sess.credentials(ctx))
+		ctx = rpc.WithCredentials(ctx, c.sess.credentials())
 	}
 	if resp := c.h.srv.Handle(ctx, msg); resp != nil {
 		c.send(ctx, resp)

@@ -125,7 +125,7 @@ func newWSFixture(t *testing.T, opts ...transport.Option) *wsFixture {
 	}
 	must(f.srv.Register("subtract", func(a, b float64) float64 { return a - b }, rpc.Params("minuend", "subtrahend")))
 	must(f.srv.Register("whoami", func(ctx context.Context) (string, error) {
-		return rpc.CredentialsFrom(ctx).Get("bearer").(*fakeCred).sub, nil
+		return rpc.CredentialsFrom(ctx).Get(ctx, "bearer").(*fakeCred).sub, nil
 	}, rpc.Security(rpc.Require("bearer"))))
 	must(f.srv.Register("admin_only", func() string { return "ok" }, rpc.Security(rpc.Require("bearer", "admin"))))
 	must(f.srv.Register("sign_in", func(ctx context.Context, sess *transport.Session, user string) (string, error) {
