@@ -72,6 +72,9 @@ func NewIssuer(v *Verifier, opts ...IssuerOption) (*Issuer, error) {
 	if i.accessTTL <= 0 || i.refreshTTL <= 0 {
 		return nil, errors.New("security: token lifetimes must be positive")
 	}
+	if i.accessTTL > i.refreshTTL {
+		return nil, fmt.Errorf("security: access tokens (%v) may not outlive refresh tokens (%v)", i.accessTTL, i.refreshTTL)
+	}
 	if i.families == nil {
 		if fs, ok := v.revocations.(FamilyStore); ok {
 			i.families = fs
@@ -97,6 +100,9 @@ type Grant struct {
 	// scope, token_use, fid).
 	Claims map[string]any
 	// TTL overrides the access token's lifetime; zero means the issuer's.
+	// With [Issuer.Issue] it may not exceed the refresh TTL, so that ending
+	// the family revokes every access token it issued; [Issuer.IssueAccess]
+	// takes any.
 	TTL time.Duration
 }
 
@@ -134,10 +140,14 @@ type Pair struct {
 	RefreshExpires time.Time `json:"-"`
 }
 
-// Issue starts a refresh family for g and returns its first pair.
+// Issue starts a refresh family for g and returns its first pair. g.TTL
+// may not exceed the refresh TTL.
 func (i *Issuer) Issue(ctx context.Context, g Grant) (*Pair, error) {
 	if err := g.check(); err != nil {
 		return nil, err
+	}
+	if g.TTL > i.refreshTTL {
+		return nil, fmt.Errorf("security: an access token of a refresh family may not outlive its refresh token (TTL %v > %v); use IssueAccess", g.TTL, i.refreshTTL)
 	}
 	family := newID()
 	refreshID := newID()
@@ -268,9 +278,11 @@ func (i *Issuer) Revoke(ctx context.Context, p *Principal) error {
 }
 
 // RevokeFamily ends a refresh family and revokes every token it issued.
+// The revocation is kept for the refresh TTL and the leeway: every token of
+// the family was issued before now and lives no longer than that, as
+// Issue refuses access tokens that would outlive their refresh token.
 func (i *Issuer) RevokeFamily(ctx context.Context, family string) error {
-	longest := max(i.accessTTL, i.refreshTTL)
-	until := i.v.now().Add(longest + i.v.leeway)
+	until := i.v.now().Add(i.refreshTTL + i.v.leeway)
 	if err := i.v.revocations.Revoke(ctx, family, until); err != nil {
 		return fmt.Errorf("security: revoking family: %w", err)
 	}

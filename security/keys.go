@@ -22,7 +22,8 @@ type Key struct {
 	method jwt.SigningMethod
 	sign   any // nil for a verify-only key
 	verify any
-	err    error // reported by NewKeyRing and Rotate
+	fp     string // a fingerprint of the key material, to tell two keys with one id apart
+	err    error  // reported by NewKeyRing and Rotate
 }
 
 // ID returns the key's id, the "kid" its tokens carry.
@@ -39,6 +40,7 @@ func HS256(id string, secret []byte) Key {
 	}
 	s := append([]byte(nil), secret...)
 	k.sign, k.verify = s, s
+	k.fp = fingerprint(s)
 	if k.id == "" {
 		k.id = deriveID(s)
 	}
@@ -55,6 +57,7 @@ func EdDSA(id string, priv ed25519.PrivateKey) Key {
 	}
 	pub := priv.Public().(ed25519.PublicKey)
 	k.sign, k.verify = priv, pub
+	k.fp = fingerprint(pub)
 	if k.id == "" {
 		k.id = deriveID(pub)
 	}
@@ -70,10 +73,17 @@ func EdDSAPublic(id string, pub ed25519.PublicKey) Key {
 		return k
 	}
 	k.verify = pub
+	k.fp = fingerprint(pub)
 	if k.id == "" {
 		k.id = deriveID(pub)
 	}
 	return k
+}
+
+// fingerprint identifies key material without revealing it.
+func fingerprint(material []byte) string {
+	sum := sha256.Sum256(append([]byte("warden key fingerprint\x00"), material...))
+	return string(sum[:])
 }
 
 func deriveID(material []byte) string {
@@ -208,4 +218,10 @@ func (r *KeyRing) signer() (Key, error) {
 func (r *KeyRing) lookup(kid string) (any, bool) {
 	k, ok := r.state.Load().byID[kid]
 	return k.verify, ok
+}
+
+// lookupKey returns the key whose id is kid.
+func (r *KeyRing) lookupKey(kid string) (Key, bool) {
+	k, ok := r.state.Load().byID[kid]
+	return k, ok
 }

@@ -32,6 +32,7 @@ type Principal struct {
 	IssuedAt, Expires time.Time
 
 	kid     string // the key that signed the token
+	keyFP   string // that key's fingerprint
 	payload string // the token's payload segment, decoded only by Claim
 }
 

@@ -192,6 +192,7 @@ func (v *Verifier) verify(ctx context.Context, token string, use TokenUse) (*Pri
 		return nil, err
 	}
 	kid, _ := t.Header["kid"].(string)
+	k, _ := v.keys.lookupKey(kid)
 	p := &Principal{
 		Subject:  c.Subject,
 		TokenID:  c.ID,
@@ -200,6 +201,7 @@ func (v *Verifier) verify(ctx context.Context, token string, use TokenUse) (*Pri
 		IssuedAt: c.IssuedAt.t,
 		Expires:  c.ExpiresAt.t,
 		kid:      kid,
+		keyFP:    k.fp,
 	}
 	if c.Scope != "" {
 		p.Scopes = strings.Fields(c.Scope)
@@ -212,14 +214,21 @@ func (v *Verifier) verify(ctx context.Context, token string, use TokenUse) (*Pri
 }
 
 // checkRevoked fails when the token or its family was revoked. A store
-// error fails closed.
+// error, or revocation state too stale to trust, fails closed: it is not
+// an *rpc.AuthError, so the call gets -32603 and the cause is logged.
 func (v *Verifier) checkRevoked(ctx context.Context, jti, family string) error {
-	revoked, err := v.revocations.IsRevoked(ctx, jti)
-	if err == nil && !revoked && family != "" {
-		revoked, err = v.revocations.IsRevoked(ctx, family)
+	var revoked bool
+	var err error
+	if c, ok := v.revocations.(*RevocationCache); ok {
+		revoked, err = c.anyRevoked(jti, family)
+	} else {
+		revoked, err = v.revocations.IsRevoked(ctx, jti)
+		if err == nil && !revoked && family != "" {
+			revoked, err = v.revocations.IsRevoked(ctx, family)
+		}
 	}
 	if err != nil {
-		return &rpc.AuthError{Reason: rpc.ReasonInvalid, Err: fmt.Errorf("revocation store: %w", err)}
+		return fmt.Errorf("security: revocation check: %w", err)
 	}
 	if revoked {
 		return &rpc.AuthError{Reason: rpc.ReasonRevoked, Err: errors.New("token or family revoked")}
@@ -237,7 +246,10 @@ func (v *Verifier) Revalidate(ctx context.Context, p *Principal) error {
 	if v.now().After(p.Expires.Add(v.leeway)) {
 		return &rpc.AuthError{Reason: rpc.ReasonExpired, Err: errExpired}
 	}
-	if _, ok := v.keys.lookup(p.kid); !ok {
+	// The key must be the one that verified the token, not merely one
+	// with the same id: a key removed and replaced under its old id must
+	// not vouch for tokens it never signed.
+	if k, ok := v.keys.lookupKey(p.kid); !ok || k.fp != p.keyFP {
 		return &rpc.AuthError{Reason: rpc.ReasonInvalid, Err: errKeyRemoved}
 	}
 	return v.checkRevoked(ctx, p.TokenID, p.Family)
