@@ -1,0 +1,68 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/wardenrpc/warden/security"
+)
+
+// ErrFamilyExists is returned by [Store.StartFamily] for a family id
+// already in use.
+var ErrFamilyExists = errors.New("pgstore: refresh family id already in use")
+
+// StartFamily implements [security.FamilyStore].
+func (s *Store) StartFamily(ctx context.Context, family, subject, tokenID string, expires time.Time) error {
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO warden_refresh_families (family, subject, live_token, expires_at)
+		VALUES ($1, $2, $3, $4)`, family, subject, tokenID, expires)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
+		return ErrFamilyExists
+	}
+	if err != nil {
+		return fmt.Errorf("pgstore: start family: %w", err)
+	}
+	return nil
+}
+
+// RotateFamily implements [security.FamilyStore]. The UPDATE that names
+// the spent token is the atomic step: of two rotations of one token, the
+// second waits for the first's row lock, then finds the token no longer
+// live. The same statement reads, from its snapshot, whether the family
+// is live at all, to tell reuse from an unknown family in one round trip.
+func (s *Store) RotateFamily(ctx context.Context, family, spent, next string, expires time.Time) error {
+	var rotated, live bool
+	err := s.pool.QueryRow(ctx, `
+		WITH u AS (
+			UPDATE warden_refresh_families SET live_token = $3, expires_at = $4
+			WHERE family = $1 AND live_token = $2 AND NOT ended AND expires_at >= $5
+			RETURNING 1
+		)
+		SELECT EXISTS (SELECT FROM u),
+		       EXISTS (SELECT FROM warden_refresh_families
+		               WHERE family = $1 AND NOT ended AND expires_at >= $5)`,
+		family, spent, next, expires, s.now()).Scan(&rotated, &live)
+	switch {
+	case err != nil:
+		return fmt.Errorf("pgstore: rotate family: %w", err)
+	case rotated:
+		return nil
+	case live:
+		return security.ErrRefreshReused
+	}
+	return security.ErrUnknownFamily
+}
+
+// EndFamily implements [security.FamilyStore]. The row stays until it
+// expires, so that a reuse of its tokens is still recognised.
+func (s *Store) EndFamily(ctx context.Context, family string) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE warden_refresh_families SET ended = true WHERE family = $1`, family); err != nil {
+		return fmt.Errorf("pgstore: end family: %w", err)
+	}
+	return nil
+}
