@@ -1,0 +1,67 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/wardenrpc/warden/security"
+)
+
+// StartFamily implements [security.FamilyStore]. A family id already in
+// use is an error.
+func (s *Store) StartFamily(ctx context.Context, family, subject, tokenID string, expires time.Time) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.StmtContext(ctx, s.startFamily).ExecContext(ctx, family, subject, tokenID, untilMillis(expires))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: start family: %w", err)
+	}
+	return nil
+}
+
+// RotateFamily implements [security.FamilyStore]. It reads and updates
+// the family in one IMMEDIATE transaction, which holds SQLite's write lock
+// throughout: of two rotations of one token, from any process, the second
+// reads what the first wrote.
+func (s *Store) RotateFamily(ctx context.Context, family, spent, next string, expires time.Time) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var live string
+		var ended bool
+		var exp int64
+		err := tx.StmtContext(ctx, s.family).QueryRowContext(ctx, family).Scan(&live, &ended, &exp)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return security.ErrUnknownFamily
+		case err != nil:
+			return err
+		case ended || s.now().After(fromMillis(exp)):
+			return security.ErrUnknownFamily
+		case live != spent:
+			return security.ErrRefreshReused
+		}
+		_, err = tx.StmtContext(ctx, s.rotate).ExecContext(ctx, next, untilMillis(expires), family)
+		return err
+	})
+	if err != nil && !errors.Is(err, security.ErrUnknownFamily) && !errors.Is(err, security.ErrRefreshReused) {
+		return fmt.Errorf("sqlitestore: rotate family: %w", err)
+	}
+	return err
+}
+
+// EndFamily implements [security.FamilyStore]. The row stays until
+// [Store.Sweep] finds it expired, so that a reuse of its tokens is still
+// recognised.
+func (s *Store) EndFamily(ctx context.Context, family string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.StmtContext(ctx, s.endFamily).ExecContext(ctx, family)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: end family: %w", err)
+	}
+	return nil
+}
