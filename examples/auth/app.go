@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/wardenrpc/warden/openrpc"
@@ -28,21 +29,47 @@ const APIPath = "/api/v1"
 // app holds what the methods share. It is built once by newApp; nothing
 // in the package is global.
 type app struct {
-	store    Store
-	hasher   *security.Hasher
-	issuer   *security.Issuer
-	throttle *throttle
-	logger   *slog.Logger
+	store       Store
+	revocations *security.RevocationCache
+	hasher      *security.Hasher
+	issuer      *security.Issuer
+	throttle    *security.Throttle
+	proxies     []netip.Prefix // peers trusted to say who the client is
+	logger      *slog.Logger
 }
 
-// newApp builds the token machinery on secret and store. scryptLn is the
-// scrypt cost of new hashes (security.DefaultScryptLn outside tests).
-func newApp(store Store, secret []byte, scryptLn int, logger *slog.Logger) (*app, error) {
+// options are the server's settings beyond the store and the secret.
+type options struct {
+	scryptLn       int            // the scrypt cost of new hashes (security.DefaultScryptLn outside tests)
+	trustedProxies []netip.Prefix // see withClientAddr
+	maxStaleness   time.Duration  // the revocation cache's bound; 0 means the default
+}
+
+// The throttle's policies. Sign-in attempts are charged to the account and
+// to the client's address; sign-ups, each of which costs a password hash,
+// to the address.
+var (
+	signInAccountLimit = security.ThrottleLimit{Free: 5, Base: time.Second, Max: 15 * time.Minute, Forget: 15 * time.Minute}
+	signInAddrLimit    = security.ThrottleLimit{Free: 20, Base: time.Second, Max: 15 * time.Minute, Forget: 15 * time.Minute}
+	signUpAddrLimit    = security.ThrottleLimit{Free: 10, Base: time.Second, Max: 15 * time.Minute, Forget: time.Hour}
+)
+
+// newApp builds the token machinery on secret and store. Revocations are
+// checked against a cache that follows the store: start it with run.
+func newApp(store Store, secret []byte, o options, logger *slog.Logger) (*app, error) {
 	ring, err := security.NewKeyRing(security.HS256("", secret))
 	if err != nil {
 		return nil, err
 	}
-	v, err := security.NewVerifier(ring, tokenIssuer, tokenAudience, security.WithRevocations(store))
+	cacheOpts := []security.RevocationCacheOption{security.WithCacheLogger(logger)}
+	if o.maxStaleness > 0 {
+		cacheOpts = append(cacheOpts, security.WithMaxStaleness(o.maxStaleness))
+	}
+	cache, err := security.NewRevocationCache(store, cacheOpts...)
+	if err != nil {
+		return nil, err
+	}
+	v, err := security.NewVerifier(ring, tokenIssuer, tokenAudience, security.WithRevocations(cache))
 	if err != nil {
 		return nil, err
 	}
@@ -50,11 +77,41 @@ func newApp(store Store, secret []byte, scryptLn int, logger *slog.Logger) (*app
 	if err != nil {
 		return nil, err
 	}
-	h, err := security.NewHasher(security.WithCost(scryptLn, security.DefaultScryptR, security.DefaultScryptP))
+	h, err := security.NewHasher(security.WithCost(o.scryptLn, security.DefaultScryptR, security.DefaultScryptP))
 	if err != nil {
 		return nil, err
 	}
-	return &app{store: store, hasher: h, issuer: iss, throttle: newThrottle(time.Now), logger: logger}, nil
+	th, err := security.NewThrottle(store, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	return &app{store: store, revocations: cache, hasher: h, issuer: iss, throttle: th,
+		proxies: o.trustedProxies, logger: logger}, nil
+}
+
+// run follows the store's revocations and sweeps expired state until ctx
+// ends. The server answers meanwhile: until the first load, and whenever
+// the revocation feed is staler than its bound, protected calls fail
+// closed (-32603) and /healthz answers 503.
+func (a *app) run(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.revocations.Run(ctx)
+	}()
+	sweep := time.NewTicker(10 * time.Minute)
+	defer sweep.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			<-done
+			return
+		case now := <-sweep.C:
+			if err := a.store.Sweep(ctx, now); err != nil && ctx.Err() == nil {
+				a.logger.Warn("sweep expired state", "error", err)
+			}
+		}
+	}
 }
 
 // rpcServer declares the bearer scheme and the providers, and registers
@@ -123,17 +180,27 @@ func (a *app) handler(url string) (http.Handler, *transport.Handler, error) {
 	mux.Handle(APIPath+"/{$}", api)
 	mux.Handle("GET /openrpc.json", docs)
 	mux.HandleFunc("GET /healthz", a.healthz)
-	return withClientAddr(mux), api, nil
+	return withClientAddr(mux, a.proxies), api, nil
 }
 
+// healthz answers 200 "ok" while the instance can trust its state, and 503
+// otherwise, so that a load balancer takes it out: when the database does
+// not answer, or the revocation feed is staler than its bound.
 func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
 	if err := a.store.Ping(ctx); err != nil {
-		a.logger.Error("health check", "error", err)
+		a.logger.Error("health check: database", "error", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write([]byte("database unavailable\n"))
+		return
+	}
+	if err := a.revocations.Health(); err != nil {
+		a.logger.Error("health check: revocations", "error", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("revocation state stale\n"))
 		return
 	}
 	w.Write([]byte("ok\n"))

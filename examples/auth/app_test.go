@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/wardenrpc/warden/rpc"
 	"github.com/wardenrpc/warden/transport"
@@ -13,10 +14,33 @@ import (
 // newTestApp serves the app in process on an in-memory store.
 func newTestApp(t *testing.T) (*app, *httptest.Server) {
 	t.Helper()
-	store := openTestStore(t, ":memory:")
-	a, err := newApp(store, []byte("0123456789abcdef0123456789abcdef"), 4, slog.New(slog.DiscardHandler))
+	return newTestAppOn(t, openTestStore(t, ":memory:"))
+}
+
+// newTestAppOn serves the app in process on store, as one instance of a
+// cluster sharing it, with its revocation cache running.
+func newTestAppOn(t *testing.T, store Store) (*app, *httptest.Server) {
+	t.Helper()
+	a, err := newApp(store, []byte("0123456789abcdef0123456789abcdef"), options{scryptLn: 4}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for a.revocations.Health() != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("the revocation cache did not load: %v", a.revocations.Health())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	h, api, err := a.handler("http://127.0.0.1/api/v1")
 	if err != nil {

@@ -72,11 +72,17 @@ var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
 // directory when empty) and waits until it listens. The test stops it.
 func start(t *testing.T, db string, env ...string) *server {
 	t.Helper()
+	return startWith(t, db, nil, env...)
+}
+
+// startWith is start with more flags.
+func startWith(t *testing.T, db string, flags []string, env ...string) *server {
+	t.Helper()
 	if db == "" {
 		db = filepath.Join(t.TempDir(), "auth.db")
 	}
 	s := &server{t: t, db: db, done: make(chan struct{})}
-	s.cmd = exec.Command(binary, "-addr", "127.0.0.1:0", "-db", db)
+	s.cmd = exec.Command(binary, append([]string{"-addr", "127.0.0.1:0", "-db", db}, flags...)...)
 	s.cmd.Env = append(testEnv(), env...)
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
@@ -557,7 +563,7 @@ func TestRacingSignUps(t *testing.T) {
 	t.Parallel()
 	s := start(t, "")
 	c := dial(t, s.url("http"))
-	const n = 12
+	const n = 8 // within one address's free sign-ups
 	errs := make(chan error, n)
 	for i := range n {
 		go func() {
@@ -579,6 +585,46 @@ func TestRacingSignUps(t *testing.T) {
 	if ok != 1 {
 		t.Errorf("%d sign-ups succeeded, want 1", ok)
 	}
+}
+
+// Sign-ups are throttled per client address: each costs a password hash.
+// Behind a trusted proxy the address is the one X-Forwarded-For names; from
+// any other peer the header is ignored.
+func TestSignUpThrottledPerAddress(t *testing.T) {
+	t.Parallel()
+	s := startWith(t, "", []string{"-trusted-proxy", "127.0.0.1"})
+	from := func(addr string) *transport.Client {
+		return dial(t, s.url("http"), transport.WithHeader("X-Forwarded-For", addr))
+	}
+	a := from("198.51.100.1")
+	var err error
+	for i := range 20 {
+		if err = a.Call(ctxT(t), "sign_up", []string{fmt.Sprintf("user%d", i), "password"}, nil); err != nil {
+			break
+		}
+	}
+	if d := wantCode(t, err, rpc.CodeLimitExceeded); d["retry_after_ms"] == nil {
+		t.Errorf("-32005 without retry_after_ms: %v", d)
+	}
+	// Another client behind the same proxy is not held up.
+	if err := from("198.51.100.2").Call(ctxT(t), "sign_up", []string{"other", "password"}, nil); err != nil {
+		t.Fatalf("another address: %v", err)
+	}
+}
+
+// Without -trusted-proxy, X-Forwarded-For is not believed: a client cannot
+// buy a fresh budget by writing a new address there.
+func TestForwardedForIgnoredWithoutTrustedProxy(t *testing.T) {
+	t.Parallel()
+	s := start(t, "")
+	var err error
+	for i := range 20 {
+		c := dial(t, s.url("http"), transport.WithHeader("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i)))
+		if err = c.Call(ctxT(t), "sign_up", []string{fmt.Sprintf("user%d", i), "password"}, nil); err != nil {
+			break
+		}
+	}
+	wantCode(t, err, rpc.CodeLimitExceeded)
 }
 
 // An unknown user and a wrong password get the same bytes; failures are

@@ -20,14 +20,27 @@
 //     WebSocket out.
 //   - list_users() needs the scope admin.
 //
-// Users, refresh families and revoked token ids live in an embedded SQLite
-// file (-db, default auth.db; ":memory:" for none), with the JWT secret
-// unless AUTH_JWT_SECRET gives one. JSON-RPC is served over HTTP POST and
-// WebSocket at /api/v1, the OpenRPC document at GET /openrpc.json and by
-// rpc.discover, and a health check at GET /healthz.
+// Users, refresh families, revoked token ids and sign-in throttle counts
+// live in an embedded SQLite file (-db, default auth.db; ":memory:" for
+// none), with the JWT secret unless AUTH_JWT_SECRET gives one. -db also
+// takes a postgres:// URL: then several instances share one PostgreSQL
+// database and all of that state. Each instance answers revocation checks
+// from memory, following the database (LISTEN/NOTIFY and a poll on
+// PostgreSQL, a poll on SQLite), so a sign-out on one is enforced by all
+// within a second. When that state is staler than -max-staleness (default
+// 5 s), protected calls fail closed and /healthz answers 503.
 //
-//	go run ./examples/auth [-addr 127.0.0.1:8080] [-db auth.db]
-//	go run ./examples/auth token -u NAME [-d 1h] [-scope admin] [-db auth.db]
+// Failed sign-ins are throttled per account and per client address, and
+// sign-ups per address. Behind a reverse proxy, -trusted-proxy names the
+// proxies whose X-Forwarded-For is believed; from other peers the header
+// is ignored.
+//
+// JSON-RPC is served over HTTP POST and WebSocket at /api/v1, the OpenRPC
+// document at GET /openrpc.json and by rpc.discover, and a health check at
+// GET /healthz.
+//
+//	go run ./examples/auth [-addr 127.0.0.1:8080] [-db auth.db|postgres://…] [-trusted-proxy 10.0.0.0/8] [-max-staleness 5s]
+//	go run ./examples/auth token -u NAME [-d 1h] [-scope admin] [-db auth.db|postgres://…]
 //
 // The second form prints an access token for an existing user, signed with
 // the server's secret.
@@ -76,8 +89,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	fs := flag.NewFlagSet("auth", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	dbPath := fs.String("db", "auth.db", `SQLite database file, or ":memory:"`)
+	dbPath := fs.String("db", "auth.db", `SQLite database file, ":memory:", or a postgres:// URL shared by several instances`)
+	proxyList := fs.String("trusted-proxy", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For is believed")
+	maxStale := fs.Duration("max-staleness", security.DefaultMaxStaleness, "how stale the revocation state may grow before protected calls fail closed")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	proxies, err := parseProxies(*proxyList)
+	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -92,7 +111,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			"ln", ln, "default", security.DefaultScryptLn)
 	}
 
-	store, err := OpenSQLite(ctx, *dbPath, false)
+	store, err := openStoreRetrying(ctx, *dbPath, logger)
 	if err != nil {
 		return err
 	}
@@ -101,10 +120,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	a, err := newApp(store, secret, ln, logger)
+	a, err := newApp(store, secret, options{scryptLn: ln, trustedProxies: proxies, maxStaleness: *maxStale}, logger)
 	if err != nil {
 		return err
 	}
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	bgDone := make(chan struct{})
+	go func() {
+		defer close(bgDone)
+		a.run(bg)
+	}()
+	defer func() {
+		stopBG()
+		<-bgDone
+	}()
 	l, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -120,24 +149,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("listening", "addr", l.Addr().String(), "url", url, "db", *dbPath, "secret", source)
+	logger.Info("listening", "addr", l.Addr().String(), "url", url, "db", redactURL(*dbPath), "secret", source)
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(l) }()
-	sweep := time.NewTicker(10 * time.Minute)
-	defer sweep.Stop()
-	for {
-		select {
-		case err := <-errc:
-			return err
-		case now := <-sweep.C:
-			if err := store.Sweep(ctx, now); err != nil {
-				logger.Warn("sweep expired tokens", "error", err)
-			}
-			continue
-		case <-ctx.Done():
-		}
-		break
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
 	}
 
 	logger.Info("shutting down")
@@ -155,6 +174,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	logger.Info("stopped")
 	return nil
 }
+
+// secretSetting is the name under which the store keeps the JWT secret
+// made on first start.
+const secretSetting = "jwt_secret"
 
 // scryptLn reads AUTH_SCRYPT_LN, or returns the default cost.
 func scryptLn(getenv func(string) string) (int, error) {
@@ -180,7 +203,7 @@ func loadSecret(ctx context.Context, store Store, getenv func(string) string) (s
 		}
 		return []byte(env), "AUTH_JWT_SECRET", nil
 	}
-	secret, err = store.Secret(ctx, func() ([]byte, error) {
+	secret, err = store.Setting(ctx, secretSetting, func() ([]byte, error) {
 		b := make([]byte, 32)
 		_, err := rand.Read(b)
 		return b, err

@@ -41,8 +41,15 @@ func (a *app) signUp(ctx context.Context, c Credentials) (User, error) {
 	if err := checkPassword(string(c.Password)); err != nil {
 		return User{}, err
 	}
+	// Every sign-up costs a password hash: the address pays for it first.
+	addr := "sign_up/addr/" + clientAddr(ctx)
+	if err := a.charge(ctx, addr, signUpAddrLimit); err != nil {
+		a.logger.Warn("sign-up throttled", "client", clientAddr(ctx))
+		return User{}, err
+	}
 	hash, err := a.hasher.Hash(ctx, string(c.Password))
 	if err != nil {
+		a.refundIfNoSlot(ctx, err, addr, signUpAddrLimit)
 		return User{}, err
 	}
 	u := User{ID: rand.Text(), Username: name, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
@@ -70,9 +77,17 @@ func (a *app) signIn(ctx context.Context, sess *transport.Session, c Credentials
 		return nil, security.ErrPasswordTooLong
 	}
 	key, addr := usernameKey(name), clientAddr(ctx)
-	if wait := a.throttle.attempt(key, addr); wait > 0 {
+	// Charged before any hashing, to the account and to the address; a
+	// success refunds them.
+	account, from := "sign_in/account/"+key, "sign_in/addr/"+addr
+	if err := a.charge(ctx, account, signInAccountLimit); err != nil {
 		a.logger.Warn("sign-in throttled", "username", name, "client", addr)
-		return nil, rpc.LimitExceeded((wait + time.Millisecond - 1).Milliseconds())
+		return nil, err
+	}
+	if err := a.charge(ctx, from, signInAddrLimit); err != nil {
+		a.refund(ctx, account, signInAccountLimit)
+		a.logger.Warn("sign-in throttled", "username", name, "client", addr)
+		return nil, err
 	}
 	u, hash, err := a.store.UserByKey(ctx, key)
 	var ok bool
@@ -83,13 +98,19 @@ func (a *app) signIn(ctx context.Context, sess *transport.Session, c Credentials
 		ok, err = a.hasher.Verify(ctx, password, hash)
 	}
 	if err != nil {
+		// A hashing slot refused is the server's load, not a guess.
+		a.refundIfNoSlot(ctx, err, account, signInAccountLimit)
+		a.refundIfNoSlot(ctx, err, from, signInAddrLimit)
 		return nil, err
 	}
 	if !ok {
 		a.logger.Info("sign-in failed", "username", name, "client", addr)
 		return nil, errSignIn()
 	}
-	a.throttle.succeed(key, addr)
+	if err := a.throttle.Reset(ctx, account); err != nil {
+		a.logger.Warn("throttle reset failed", "error", err)
+	}
+	a.refund(ctx, from, signInAddrLimit)
 	if a.hasher.NeedsRehash(hash) {
 		a.rehash(ctx, u, hash, password)
 	}
@@ -104,6 +125,35 @@ func (a *app) signIn(ctx context.Context, sess *transport.Session, c Credentials
 	}
 	a.logger.Info("signed in", "username", u.Username, "client", addr, "websocket", sess != nil)
 	return pair, nil
+}
+
+// charge charges one attempt to key, or returns -32005 with how long to
+// wait when key is locked.
+func (a *app) charge(ctx context.Context, key string, limit security.ThrottleLimit) error {
+	wait, err := a.throttle.Charge(ctx, key, limit)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return rpc.LimitExceeded((wait + time.Millisecond - 1).Milliseconds())
+	}
+	return nil
+}
+
+// refund gives back an attempt charged to key.
+func (a *app) refund(ctx context.Context, key string, limit security.ThrottleLimit) {
+	if err := a.throttle.Refund(ctx, key, limit); err != nil {
+		a.logger.Warn("throttle refund failed", "error", err)
+	}
+}
+
+// refundIfNoSlot refunds an attempt that the hasher refused for lack of a
+// slot (-32005): the server was busy; the attempt proved nothing.
+func (a *app) refundIfNoSlot(ctx context.Context, err error, key string, limit security.ThrottleLimit) {
+	var re *rpc.Error
+	if errors.As(err, &re) && re.Code == rpc.CodeLimitExceeded {
+		a.refund(ctx, key, limit)
+	}
 }
 
 // rehash stores a new hash of a correct password whose stored hash has

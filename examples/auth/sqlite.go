@@ -5,102 +5,83 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/wardenrpc/warden/security"
+	"github.com/wardenrpc/warden/security/sqlitestore"
 )
 
-// SQLiteStore is a [Store] in an embedded SQLite database, through the
-// pure-Go driver modernc.org/sqlite: no cgo, one file.
+// SQLiteStore is a [Store] in an embedded SQLite file, through the pure-Go
+// driver modernc.org/sqlite: security/sqlitestore's tables (a writer
+// connection and a pool of WAL readers), and the example's users.
+// Processes sharing the file share everything, as instances sharing a
+// PostgreSQL database do.
 type SQLiteStore struct {
-	db  *sql.DB
-	now func() time.Time
+	*sqlitestore.Store
+	userByID, userByKey, listUsers *sql.Stmt
 }
 
-// schema is version 1 of the database. Times are Unix milliseconds.
-const schema = `
-CREATE TABLE IF NOT EXISTS users (
-	id            TEXT PRIMARY KEY,
-	username      TEXT NOT NULL,
-	username_key  TEXT NOT NULL UNIQUE,
-	password_hash TEXT NOT NULL,
-	created_at    INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS refresh_families (
-	family     TEXT PRIMARY KEY,
-	subject    TEXT NOT NULL,
-	live_token TEXT NOT NULL,
-	expires_at INTEGER NOT NULL,
-	ended      INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS refresh_families_subject ON refresh_families (subject);
-CREATE TABLE IF NOT EXISTS revoked_tokens (
-	id    TEXT PRIMARY KEY,
-	until INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS settings (
-	name  TEXT PRIMARY KEY,
-	value BLOB NOT NULL
-);
-PRAGMA user_version = 1;
-`
+// usersSQLite is the users table's migrations, component "auth-example".
+// IF NOT EXISTS keeps the users of a database made before migrations.
+var usersSQLite = []string{
+	`CREATE TABLE IF NOT EXISTS users (
+		id            TEXT PRIMARY KEY,
+		username      TEXT NOT NULL,
+		username_key  TEXT NOT NULL UNIQUE,
+		password_hash TEXT NOT NULL,
+		created_at    INTEGER NOT NULL
+	);
+	CREATE INDEX IF NOT EXISTS users_created_at ON users (created_at, username_key);`,
+}
 
 // OpenSQLite opens the database in the file path, creating it and its
 // tables unless mustExist is set. The path ":memory:" keeps everything in
 // memory, for one process.
 func OpenSQLite(ctx context.Context, path string, mustExist bool) (*SQLiteStore, error) {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
-	q.Add("_pragma", "foreign_keys(1)")
-	// Take the write lock when a transaction begins, so that two writers
-	// wait for each other instead of failing to upgrade a read lock.
-	q.Set("_txlock", "immediate")
-	memory := path == ":memory:"
-	if !memory {
-		q.Add("_pragma", "journal_mode(WAL)")
-		q.Add("_pragma", "synchronous(NORMAL)")
-		if mustExist {
-			q.Set("mode", "rw")
-		}
+	var opts []sqlitestore.Option
+	if mustExist {
+		opts = append(opts, sqlitestore.WithMustExist())
 	}
-	dsn := "file:" + path + "?" + q.Encode()
-	db, err := sql.Open("sqlite", dsn)
+	st, err := sqlitestore.Open(ctx, path, opts...)
 	if err != nil {
 		return nil, err
 	}
-	if memory {
-		// Every connection to :memory: is a database of its own.
-		db.SetMaxOpenConns(1)
-	}
-	s := &SQLiteStore{db: db, now: time.Now}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	if mustExist {
-		var version int
-		if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil || version < 1 {
-			db.Close()
-			return nil, fmt.Errorf("%s holds no auth database", path)
-		}
-		return s, nil
-	}
-	if _, err := db.ExecContext(ctx, schema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("create tables in %s: %w", path, err)
+	s := &SQLiteStore{Store: st}
+	if err := s.init(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
 }
 
+func (s *SQLiteStore) init(ctx context.Context) error {
+	if err := s.Migrate(ctx, "auth-example", usersSQLite); err != nil {
+		return err
+	}
+	r := s.Reader()
+	var err error
+	prepare := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = r.PrepareContext(ctx, q)
+		return st
+	}
+	s.userByID = prepare(`SELECT id, username, created_at FROM users WHERE id = ?`)
+	s.userByKey = prepare(`SELECT id, username, created_at, password_hash FROM users WHERE username_key = ?`)
+	s.listUsers = prepare(`SELECT id, username, created_at FROM users ORDER BY created_at, username_key`)
+	return err
+}
+
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
-// tx runs fn in a transaction, committed when fn returns nil.
-func (s *SQLiteStore) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+// write runs fn in a transaction on the writer, committed when fn returns
+// nil.
+func (s *SQLiteStore) write(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.Writer().BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -114,7 +95,7 @@ func (s *SQLiteStore) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 // CreateUser implements [Store]. The UNIQUE constraint on username_key
 // decides between racing sign-ups.
 func (s *SQLiteStore) CreateUser(ctx context.Context, u User, hash string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO users (id, username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
 			u.ID, u.Username, usernameKey(u.Username), hash, millis(u.CreatedAt))
@@ -140,20 +121,18 @@ func scanUser(row *sql.Row, extra ...any) (User, error) {
 // UserByKey implements [Store].
 func (s *SQLiteStore) UserByKey(ctx context.Context, key string) (User, string, error) {
 	var hash string
-	u, err := scanUser(s.db.QueryRowContext(ctx,
-		`SELECT id, username, created_at, password_hash FROM users WHERE username_key = ?`, key), &hash)
+	u, err := scanUser(s.userByKey.QueryRowContext(ctx, key), &hash)
 	return u, hash, err
 }
 
 // UserByID implements [Store].
 func (s *SQLiteStore) UserByID(ctx context.Context, id string) (User, error) {
-	return scanUser(s.db.QueryRowContext(ctx,
-		`SELECT id, username, created_at FROM users WHERE id = ?`, id))
+	return scanUser(s.userByID.QueryRowContext(ctx, id))
 }
 
 // UpdateHash implements [Store].
 func (s *SQLiteStore) UpdateHash(ctx context.Context, id, old, hash string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?`, hash, id, old)
 		return err
 	})
@@ -161,18 +140,18 @@ func (s *SQLiteStore) UpdateHash(ctx context.Context, id, old, hash string) erro
 
 // DeleteUser implements [Store].
 func (s *SQLiteStore) DeleteUser(ctx context.Context, id string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE refresh_families SET ended = 1 WHERE subject = ?`, id)
+		_, err := tx.ExecContext(ctx, `UPDATE warden_families SET ended = 1 WHERE subject = ?`, id)
 		return err
 	})
 }
 
 // ListUsers implements [Store].
 func (s *SQLiteStore) ListUsers(ctx context.Context) ([]User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, username, created_at FROM users ORDER BY created_at, username_key`)
+	rows, err := s.listUsers.QueryContext(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -190,104 +169,21 @@ func (s *SQLiteStore) ListUsers(ctx context.Context) ([]User, error) {
 	return users, rows.Err()
 }
 
-// Revoke implements [security.RevocationStore].
-func (s *SQLiteStore) Revoke(ctx context.Context, id string, until time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx,
-			`INSERT INTO revoked_tokens (id, until) VALUES (?, ?)
-			 ON CONFLICT (id) DO UPDATE SET until = max(until, excluded.until)`, id, millis(until))
-		return err
-	})
-}
-
-// IsRevoked implements [security.RevocationStore].
-func (s *SQLiteStore) IsRevoked(ctx context.Context, id string) (bool, error) {
-	var one int
-	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM revoked_tokens WHERE id = ? AND until >= ?`, id, millis(s.now())).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+// LookupSetting implements [Store].
+func (s *SQLiteStore) LookupSetting(ctx context.Context, name string) ([]byte, error) {
+	v, err := s.Store.LookupSetting(ctx, name)
+	if errors.Is(err, sqlitestore.ErrNoSetting) {
+		return nil, ErrNoSetting
 	}
-	return err == nil, err
+	return v, err
 }
-
-// StartFamily implements [security.FamilyStore].
-func (s *SQLiteStore) StartFamily(ctx context.Context, family, subject, tokenID string, expires time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx,
-			`INSERT INTO refresh_families (family, subject, live_token, expires_at) VALUES (?, ?, ?, ?)`,
-			family, subject, tokenID, millis(expires))
-		return err
-	})
-}
-
-// RotateFamily implements [security.FamilyStore]. The UPDATE that names
-// the spent token is the atomic step: of two rotations of one token, only
-// one finds it live.
-func (s *SQLiteStore) RotateFamily(ctx context.Context, family, spent, next string, expires time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		now := millis(s.now())
-		res, err := tx.ExecContext(ctx,
-			`UPDATE refresh_families SET live_token = ?, expires_at = ?
-			 WHERE family = ? AND live_token = ? AND ended = 0 AND expires_at >= ?`,
-			next, millis(expires), family, spent, now)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return err
-		}
-		var one int
-		err = tx.QueryRowContext(ctx,
-			`SELECT 1 FROM refresh_families WHERE family = ? AND ended = 0 AND expires_at >= ?`, family, now).Scan(&one)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return security.ErrUnknownFamily
-		case err != nil:
-			return err
-		}
-		return security.ErrRefreshReused
-	})
-}
-
-// EndFamily implements [security.FamilyStore]. The row stays until it
-// expires, so that a reuse of its tokens is still recognised.
-func (s *SQLiteStore) EndFamily(ctx context.Context, family string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE refresh_families SET ended = 1 WHERE family = ?`, family)
-		return err
-	})
-}
-
-// Secret implements [Store].
-func (s *SQLiteStore) Secret(ctx context.Context, generate func() ([]byte, error)) ([]byte, error) {
-	var secret []byte
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = 'jwt_secret'`).Scan(&secret)
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if secret, err = generate(); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ('jwt_secret', ?)`, secret)
-		return err
-	})
-	return secret, err
-}
-
-// Sweep implements [Store].
-func (s *SQLiteStore) Sweep(ctx context.Context, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM revoked_tokens WHERE until < ?`, millis(now)); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM refresh_families WHERE expires_at < ?`, millis(now))
-		return err
-	})
-}
-
-// Ping implements [Store].
-func (s *SQLiteStore) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Close implements [Store].
-func (s *SQLiteStore) Close() error { return s.db.Close() }
+func (s *SQLiteStore) Close() error {
+	for _, st := range []*sql.Stmt{s.userByID, s.userByKey, s.listUsers} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	return s.Store.Close()
+}

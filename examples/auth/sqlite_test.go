@@ -59,51 +59,6 @@ func TestSQLiteRacingCreateUser(t *testing.T) {
 	}
 }
 
-func TestSQLiteFamilies(t *testing.T) {
-	s := openTestStore(t, ":memory:")
-	ctx := context.Background()
-	exp := time.Now().Add(time.Hour)
-	if err := s.StartFamily(ctx, "f1", "u1", "t1", exp); err != nil {
-		t.Fatal(err)
-	}
-	// Of concurrent rotations of one token, one wins.
-	const n = 8
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = s.RotateFamily(ctx, "f1", "t1", fmt.Sprint("t2-", i), exp)
-		}()
-	}
-	wg.Wait()
-	wins := 0
-	for _, err := range errs {
-		if err == nil {
-			wins++
-		} else if !errors.Is(err, security.ErrRefreshReused) {
-			t.Errorf("RotateFamily: %v", err)
-		}
-	}
-	if wins != 1 {
-		t.Errorf("%d rotations won, want 1", wins)
-	}
-	if err := s.RotateFamily(ctx, "nope", "t1", "t3", exp); !errors.Is(err, security.ErrUnknownFamily) {
-		t.Errorf("unknown family: %v", err)
-	}
-	if err := s.EndFamily(ctx, "f1"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.RotateFamily(ctx, "f1", "t1", "t3", exp); !errors.Is(err, security.ErrUnknownFamily) {
-		t.Errorf("ended family: %v", err)
-	}
-	s.StartFamily(ctx, "old", "u1", "t1", time.Now().Add(-time.Second))
-	if err := s.RotateFamily(ctx, "old", "t1", "t2", exp); !errors.Is(err, security.ErrUnknownFamily) {
-		t.Errorf("expired family: %v", err)
-	}
-}
-
 func TestSQLitePersists(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "auth.db")
 	ctx := context.Background()
@@ -111,7 +66,7 @@ func TestSQLitePersists(t *testing.T) {
 	gen := func(b byte) func() ([]byte, error) {
 		return func() ([]byte, error) { return []byte{b}, nil }
 	}
-	first, err := s.Secret(ctx, gen(1))
+	first, err := s.Setting(ctx, secretSetting, gen(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +77,7 @@ func TestSQLitePersists(t *testing.T) {
 	s.Close()
 
 	s = openTestStore(t, path)
-	if again, err := s.Secret(ctx, gen(2)); err != nil || string(again) != string(first) {
+	if again, err := s.Setting(ctx, secretSetting, gen(2)); err != nil || string(again) != string(first) {
 		t.Errorf("secret after reopening: %v %v, want %v", again, err, first)
 	}
 	u, hash, err := s.UserByKey(ctx, usernameKey("ada"))
@@ -138,13 +93,22 @@ func TestSQLitePersists(t *testing.T) {
 	if err := s.Sweep(ctx, time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.StartFamily(ctx, "f1", "u1", "t1", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.DeleteUser(ctx, "u1"); err != nil {
 		t.Fatal(err)
+	}
+	if err := s.RotateFamily(ctx, "f1", "t1", "t2", time.Now().Add(time.Hour)); !errors.Is(err, security.ErrUnknownFamily) {
+		t.Errorf("a deleted user's family rotates: %v", err)
 	}
 	if _, err := s.UserByID(ctx, "u1"); !errors.Is(err, ErrNoUser) {
 		t.Errorf("deleted user: %v", err)
 	}
 	if _, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "none.db"), true); err == nil {
 		t.Error("opening a missing database with mustExist succeeded")
+	}
+	if _, err := s.LookupSetting(ctx, "nothing"); !errors.Is(err, ErrNoSetting) {
+		t.Errorf("LookupSetting of a missing setting: %v, want ErrNoSetting", err)
 	}
 }

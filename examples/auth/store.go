@@ -3,21 +3,26 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/wardenrpc/warden/security"
 )
 
 // Store is everything the server keeps: users with their password hashes,
-// the refresh families and revoked token ids that package security asks
-// for, and the JWT secret when none is given. [SQLiteStore] is the one this
-// example ships; a PostgreSQL store would implement the same interface in
-// a file beside it.
+// and the security state that every instance sharing the database must
+// see: revocations (followed by each instance's security.RevocationCache),
+// refresh families, throttle strikes, and the JWT secret when none is
+// given. The reusable part comes from security/sqlitestore and
+// security/pgstore; the users table is the example's own.
 //
 // Every write is one transaction.
 type Store interface {
-	security.RevocationStore
+	security.RevocationLog
 	security.FamilyStore
+	security.ThrottleStore
 
 	// CreateUser adds u with its password hash. It returns ErrUsernameTaken
 	// when another user has the same username key, even when two calls race.
@@ -35,12 +40,14 @@ type Store interface {
 	// ListUsers returns every user, oldest first.
 	ListUsers(ctx context.Context) ([]User, error)
 
-	// Secret returns the stored JWT secret. The first call stores the
-	// secret that generate makes; later calls, also from other processes
-	// sharing the database, return that one.
-	Secret(ctx context.Context, generate func() ([]byte, error)) ([]byte, error)
-	// Sweep forgets revocations and families whose tokens expired before
-	// now.
+	// Setting returns the setting called name. The first call stores what
+	// generate makes; later calls, also from other instances sharing the
+	// database, return that.
+	Setting(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error)
+	// LookupSetting returns the setting called name, or ErrNoSetting. It
+	// never creates one.
+	LookupSetting(ctx context.Context, name string) ([]byte, error)
+	// Sweep forgets revocations, families and strikes that have expired.
 	Sweep(ctx context.Context, now time.Time) error
 	// Ping reports whether the store can be reached.
 	Ping(ctx context.Context) error
@@ -52,4 +59,42 @@ type Store interface {
 var (
 	ErrUsernameTaken = errors.New("auth: username taken")
 	ErrNoUser        = errors.New("auth: no such user")
+	ErrNoSetting     = errors.New("auth: no such setting")
 )
+
+// isPostgresURL reports whether -db names a PostgreSQL database rather
+// than a SQLite file.
+func isPostgresURL(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// openStore opens the database that -db names: a postgres:// URL, a
+// SQLite file, or ":memory:". mustExist refuses to create a SQLite file
+// (the token command reads the server's database, it never makes one).
+func openStore(ctx context.Context, db string, mustExist bool) (Store, error) {
+	if isPostgresURL(db) {
+		return OpenPostgres(ctx, db)
+	}
+	return OpenSQLite(ctx, db, mustExist)
+}
+
+// openStoreRetrying is openStore for the server, which may start before
+// its PostgreSQL: it retries with a backoff from 250 ms to 10 s, logging
+// each failure, until the database answers or ctx ends. A database that
+// answers but cannot be used (a newer schema, say) fails at once.
+func openStoreRetrying(ctx context.Context, db string, logger *slog.Logger) (Store, error) {
+	backoff := 250 * time.Millisecond
+	for {
+		s, err := openStore(ctx, db, false)
+		if err == nil || !isPostgresURL(db) || !retryableOpen(err) {
+			return s, err
+		}
+		logger.Warn("database unavailable; retrying", "db", redactURL(db), "error", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("database %s: %w (gave up: %v)", redactURL(db), err, ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}

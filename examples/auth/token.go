@@ -22,7 +22,7 @@ func tokenCommand(ctx context.Context, args []string, getenv func(string) string
 	user := fs.String("u", "", "username (required)")
 	ttl := fs.Duration("d", time.Hour, "how long the token lives")
 	scope := fs.String("scope", "", `space-separated scopes, such as "admin"`)
-	dbPath := fs.String("db", "auth.db", "the server's SQLite database file")
+	dbPath := fs.String("db", "auth.db", "the server's database: its SQLite file or postgres:// URL")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func tokenCommand(ctx context.Context, args []string, getenv func(string) string
 	if *dbPath == ":memory:" {
 		return errors.New("-db :memory: holds no users: point -db at the server's database file")
 	}
-	store, err := OpenSQLite(ctx, *dbPath, true)
+	store, err := openStore(ctx, *dbPath, true)
 	if err != nil {
 		return fmt.Errorf("%w (start the server with the same -db first)", err)
 	}
@@ -53,16 +53,23 @@ func tokenCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	u, _, err := store.UserByKey(ctx, usernameKey(name))
 	if errors.Is(err, ErrNoUser) {
-		return fmt.Errorf("no user %q in %s", name, *dbPath)
+		return fmt.Errorf("no user %q in %s", name, redactURL(*dbPath))
 	}
 	if err != nil {
 		return err
 	}
-	secret, _, err := loadSecret(ctx, store, getenv)
-	if err != nil {
-		return err
+	// The server's secret, from where the server takes it; never a new one.
+	secret := []byte(getenv("AUTH_JWT_SECRET"))
+	if len(secret) == 0 {
+		secret, err = store.LookupSetting(ctx, secretSetting)
+		if errors.Is(err, ErrNoSetting) {
+			return errors.New("the database holds no JWT secret, so the server must take it from AUTH_JWT_SECRET: set it for this command too")
+		}
+		if err != nil {
+			return err
+		}
 	}
-	a, err := newApp(store, secret, security.DefaultScryptLn, slog.New(slog.DiscardHandler))
+	a, err := newApp(store, secret, options{scryptLn: security.DefaultScryptLn}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
