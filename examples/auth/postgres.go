@@ -152,4 +152,3 @@ func (s *PostgresStore) LookupSetting(ctx context.Context, name string) ([]byte,
 
 // Close implements [Store].
 func (s *PostgresStore) Close() error { return s.Store.Close() }
-
