@@ -46,19 +46,16 @@ func (e *cantOpenError) Unwrap() []error {
 // cantOpenReason tells why path could not be opened, with the file
 // system's error when there is one.
 func cantOpenReason(path string) (string, error) {
-	fi, err := os.Stat(path)
+	fi, pathErr := os.Stat(path)
 	switch {
-	case err == nil && fi.IsDir():
+	case pathErr == nil && fi.IsDir():
 		return fmt.Sprintf("%s is a directory: give the path of a file", path), nil
-	case err == nil:
+	case pathErr == nil:
 		return fmt.Sprintf("check that this program may read and write %s, and create files in %s (SQLite keeps its -wal and -shm files there)",
 			path, filepath.Dir(path)), nil
-	case !errors.Is(err, fs.ErrNotExist):
-		return err.Error(), err
 	}
-	notExist := err
 	dir := filepath.Dir(path)
-	fi, err = os.Stat(dir)
+	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Sprintf("directory %s does not exist: create it first", dir), err
@@ -66,6 +63,8 @@ func cantOpenReason(path string) (string, error) {
 		return err.Error(), err
 	case !fi.IsDir():
 		return fmt.Sprintf("%s is not a directory", dir), nil
+	case errors.Is(pathErr, fs.ErrNotExist):
+		return fmt.Sprintf("the file does not exist, and this program may not create it in directory %s: check its permissions", dir), pathErr
 	}
-	return fmt.Sprintf("the file does not exist, and this program may not create it in directory %s: check its permissions", dir), notExist
+	return pathErr.Error(), pathErr
 }

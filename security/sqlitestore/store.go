@@ -11,7 +11,8 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+	"modernc.org/sqlite" // the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/wardenrpc/warden/security"
 )
@@ -28,8 +29,8 @@ type Store struct {
 	reader *sql.DB // a fixed pool of query_only connections (writer itself in memory)
 
 	// Statements prepared once, at Open, on the pool that runs them.
-	isRevoked, since, lookupSetting, ping *sql.Stmt // reader
-	revoke, startFamily, family, rotate, endFamily *sql.Stmt
+	isRevoked, since, lookupSetting, ping            *sql.Stmt // reader
+	revoke, startFamily, family, rotate, endFamily   *sql.Stmt
 	strikes, putStrikes, deleteStrikes, sweepStrikes *sql.Stmt
 	insertSetting, setting                           *sql.Stmt
 	sweepRevocations, sweepFamilies                  *sql.Stmt
@@ -118,7 +119,7 @@ func (s *Store) open(ctx context.Context, c config) error {
 	w.Set("_txlock", "immediate")
 	memory := s.path == Memory
 	if !memory {
-		w["_pragma"] = append(w["_pragma"], "journal_mode(WAL)", "synchronous(NORMAL)")
+		w["_pragma"] = append(w["_pragma"], "synchronous(NORMAL)")
 		if c.mustExist {
 			if _, err := os.Stat(s.path); err != nil {
 				return fmt.Errorf("sqlitestore: %w", err)
@@ -136,6 +137,11 @@ func (s *Store) open(ctx context.Context, c config) error {
 	s.writer.SetConnMaxIdleTime(0)
 	if err := s.writer.PingContext(ctx); err != nil {
 		return openError(s.path, err)
+	}
+	if !memory {
+		if err := s.setWAL(ctx, c.busyTimeout); err != nil {
+			return fmt.Errorf("open %s: setting WAL mode: %w", s.path, err)
+		}
 	}
 	if err := s.Migrate(ctx, "warden", schema); err != nil {
 		return err
@@ -157,6 +163,33 @@ func (s *Store) open(ctx context.Context, c config) error {
 		}
 	}
 	return s.prepare(ctx)
+}
+
+// setWAL switches the file to WAL mode, which stays with the file. The
+// switch needs the file to itself, and SQLite answers SQLITE_BUSY at
+// once, without waiting for busy_timeout, when other connections (such
+// as servers starting at the same moment) hold it; so setWAL retries for
+// as long as a busy timeout would have waited.
+func (s *Store) setWAL(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		var mode string
+		err := s.writer.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode)
+		var se *sqlite.Error
+		switch {
+		case err == nil && !strings.EqualFold(mode, "wal"):
+			return fmt.Errorf("journal mode is %q", mode)
+		case err == nil:
+			return nil
+		case !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline):
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // dsn is the driver's name for the file at path with the query q. SQLite
