@@ -20,14 +20,14 @@ func TestMain(m *testing.M) { pg.Main(m) }
 const timeout = time.Minute
 
 // testContext is t's context, bounded by timeout.
-func testContext(t *testing.T) context.Context {
+func testContext(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	t.Cleanup(cancel)
 	return ctx
 }
 
 // open opens a Store on url, closed when t ends.
-func open(t *testing.T, url string, opts ...pgstore.Option) *pgstore.Store {
+func open(t testing.TB, url string, opts ...pgstore.Option) *pgstore.Store {
 	t.Helper()
 	s, err := pgstore.Open(testContext(t), url, opts...)
 	if err != nil {
