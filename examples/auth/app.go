@@ -30,6 +30,7 @@ const APIPath = "/api/v1"
 // in the package is global.
 type app struct {
 	store       Store
+	users       *userCache // the store's users by id, for a second
 	revocations *security.RevocationCache
 	hasher      *security.Hasher
 	issuer      *security.Issuer
@@ -85,7 +86,7 @@ func newApp(store Store, secret []byte, o options, logger *slog.Logger) (*app, e
 	if err != nil {
 		return nil, err
 	}
-	return &app{store: store, revocations: cache, hasher: h, issuer: iss, throttle: th,
+	return &app{store: store, users: newUserCache(store, time.Second, 10000), revocations: cache, hasher: h, issuer: iss, throttle: th,
 		proxies: o.trustedProxies, logger: logger}, nil
 }
 

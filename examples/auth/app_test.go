@@ -19,7 +19,7 @@ func newTestApp(t *testing.T) (*app, *httptest.Server) {
 
 // newTestAppOn serves the app in process on store, as one instance of a
 // cluster sharing it, with its revocation cache running.
-func newTestAppOn(t *testing.T, store Store) (*app, *httptest.Server) {
+func newTestAppOn(t testing.TB, store Store) (*app, *httptest.Server) {
 	t.Helper()
 	a, err := newApp(store, []byte("0123456789abcdef0123456789abcdef"), options{scryptLn: 4}, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -70,7 +70,7 @@ func TestDeletedUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.store.DeleteUser(context.Background(), u.ID); err != nil {
+	if err := a.deleteUser(context.Background(), u.ID); err != nil {
 		t.Fatal(err)
 	}
 	for _, cl := range []*transport.Client{authed, ws} {

@@ -175,7 +175,7 @@ func (a *app) currentUser(ctx context.Context) (*User, error) {
 	if p == nil {
 		return nil, rpc.Unauthorized(rpc.ReasonMissing)
 	}
-	u, err := a.store.UserByID(ctx, p.Subject)
+	u, err := a.users.byID(ctx, p.Subject)
 	if errors.Is(err, ErrNoUser) {
 		return nil, rpc.Unauthorized(rpc.ReasonRevoked)
 	}
@@ -183,6 +183,16 @@ func (a *app) currentUser(ctx context.Context) (*User, error) {
 		return nil, err
 	}
 	return &u, nil
+}
+
+// deleteUser deletes the user with id, ends its refresh families, and
+// forgets it here at once (other instances within the user cache's ttl).
+func (a *app) deleteUser(ctx context.Context, id string) error {
+	if err := a.store.DeleteUser(ctx, id); err != nil {
+		return err
+	}
+	a.users.forget(id)
+	return nil
 }
 
 // requireToken returns the signed-in user: the tutorial's

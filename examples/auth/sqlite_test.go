@@ -12,7 +12,7 @@ import (
 	"github.com/wardenrpc/warden/security"
 )
 
-func openTestStore(t *testing.T, path string) *SQLiteStore {
+func openTestStore(t testing.TB, path string) *SQLiteStore {
 	t.Helper()
 	s, err := OpenSQLite(context.Background(), path, false)
 	if err != nil {
