@@ -242,7 +242,8 @@ func (s *Store) prepare(ctx context.Context) error {
 
 // Reader returns the pool of read-only connections, for an application
 // that keeps its own tables in the same file. Its connections refuse to
-// write (PRAGMA query_only). Do not close it; [Store.Close] does.
+// write (PRAGMA query_only), except with [Memory], where Reader and
+// Writer are one connection. Do not close it; [Store.Close] does.
 func (s *Store) Reader() *sql.DB { return s.reader }
 
 // Writer returns the pool of the one connection that writes. Its
