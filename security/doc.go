@@ -22,7 +22,9 @@
 //     not in the future beyond the leeway (invalid);
 //  4. exp has not passed beyond the leeway, 30 s by default (expired);
 //  5. neither the token's jti nor its family's id is in the
-//     [RevocationStore] (revoked).
+//     [RevocationStore] (revoked); a store that fails, or a cache too
+//     stale to trust, fails closed with an error that is not an
+//     *rpc.AuthError.
 //
 // The result is a *[Principal]. Errors are *rpc.AuthError: the engine
 // turns them into -32001 with data.reason, and the wrapped error, which
@@ -33,10 +35,32 @@
 // refresh token and returns a new pair; the [FamilyStore] records which
 // refresh token of each family is live, and a spent one presented again
 // ends the family and revokes its id, so every token of the family, access
-// tokens included, stops working. [Issuer.Revoke] signs a principal out:
-// its token and its family. [MemoryStore] implements both stores in
-// memory and forgets entries once the tokens they name have expired;
-// applications with a database implement the two interfaces there.
+// tokens included, stops working. An access token of a family may not
+// outlive its refresh token, so that ending the family revokes all of it.
+// [Issuer.Revoke] signs a principal out: its token and its family.
+//
+// # Shared state
+//
+// [MemoryStore] keeps revocations, families and throttle counts in one
+// process. Servers behind a load balancer keep them in a database that
+// every instance shares: security/sqlitestore and security/pgstore hold
+// them in SQLite or PostgreSQL, and security/storetest checks any other
+// implementation of [RevocationLog], [FamilyStore] and [ThrottleStore].
+//
+// Revocation is checked on every authenticated call, so it must not read
+// the database. A [RevocationCache] holds every revocation in force in
+// memory: it loads them when it starts and follows the log, by polling
+// and, for a [RevocationWatcher] such as PostgreSQL's LISTEN/NOTIFY, by
+// push, reading everything again after each reconnect. A check is a map
+// lookup. A revocation made through the cache holds here at once, and on
+// other instances at their next read. Past its staleness bound the cache
+// fails closed: its checks return [ErrRevocationsStale], which is not an
+// authentication failure, so calls that need a token get -32603 while
+// public calls go on, and [RevocationCache.Health] tells a health check.
+//
+// A [Throttle] counts attempts per key in a [ThrottleStore]: a caller
+// charges one before the work it guards and refunds it when the attempt
+// proves legitimate, so the budget is the cluster's, not the process's.
 //
 // # Schemes
 //
