@@ -26,8 +26,10 @@ type Opener func(t *testing.T) (a, b Store)
 //   - Revocations: Revoke and IsRevoked through either handle; an Until in
 //     the past revokes nothing; revoking twice keeps the later Until.
 //   - RevocationLog: RevocationsSince from cursor 0 reads every revocation
-//     in force and nothing expired, in commit order; cursors grow; nothing
-//     is read twice; a re-revocation with a later Until is read again.
+//     in force and nothing expired, in commit order, through the handle that
+//     did not write them; cursors grow; nothing is read twice.
+//   - RevocationLogReRevoked: a re-revocation with a later Until is read
+//     again, by a follower past it, with the later Until.
 //   - RevocationLogConcurrent: goroutines revoke through both handles while
 //     a follower polls; the follower must see every id. A store whose
 //     cursors are not in commit order loses some.
