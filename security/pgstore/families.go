@@ -11,18 +11,15 @@ import (
 	"github.com/wardenrpc/warden/security"
 )
 
-// ErrFamilyExists is returned by [Store.StartFamily] for a family id
-// already in use.
-var ErrFamilyExists = errors.New("pgstore: refresh family id already in use")
-
-// StartFamily implements [security.FamilyStore].
+// StartFamily implements [security.FamilyStore]. A family id already in
+// use is an error.
 func (s *Store) StartFamily(ctx context.Context, family, subject, tokenID string, expires time.Time) error {
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO warden_refresh_families (family, subject, live_token, expires_at)
 		VALUES ($1, $2, $3, $4)`, family, subject, tokenID, expires)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
-		return ErrFamilyExists
+		return errors.New("pgstore: start family: family id already in use")
 	}
 	if err != nil {
 		return fmt.Errorf("pgstore: start family: %w", err)

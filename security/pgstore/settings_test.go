@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardenrpc/warden/security"
 	"github.com/wardenrpc/warden/security/pgstore"
 )
 
@@ -94,7 +95,31 @@ func TestSweep(t *testing.T) {
 	if err != nil || fmt.Sprint(ids) != "[live live]" {
 		t.Errorf("after Sweep: %v (err %v); want the live revocation and family only", ids, err)
 	}
-	if err := s.StartFamily(ctx, "live", "bob", "t", now.Add(time.Hour)); !errors.Is(err, pgstore.ErrFamilyExists) {
-		t.Errorf("StartFamily with a family id in use = %v, want ErrFamilyExists", err)
+	if err := s.StartFamily(ctx, "live", "bob", "t", now.Add(time.Hour)); err == nil {
+		t.Error("StartFamily with a family id in use succeeded")
+	}
+}
+
+// The Store's clock, not the database's, decides what has expired.
+func TestClock(t *testing.T) {
+	ctx := testContext(t)
+	url := pg.Database(t)
+	now := time.Now()
+	s := open(t, url)
+	later := open(t, url, pgstore.WithClock(func() time.Time { return now.Add(2 * time.Hour) }))
+	if err := s.Revoke(ctx, "jti", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartFamily(ctx, "fam", "alice", "t0", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.IsRevoked(ctx, "jti"); err != nil || !ok {
+		t.Errorf("IsRevoked now = %v, %v; want true", ok, err)
+	}
+	if ok, err := later.IsRevoked(ctx, "jti"); err != nil || ok {
+		t.Errorf("IsRevoked two hours on = %v, %v; want false: the revocation has expired", ok, err)
+	}
+	if err := later.RotateFamily(ctx, "fam", "t0", "t1", now.Add(3*time.Hour)); !errors.Is(err, security.ErrUnknownFamily) {
+		t.Errorf("RotateFamily two hours on = %v; want ErrUnknownFamily: the family has expired", err)
 	}
 }

@@ -51,9 +51,9 @@ func WithMaxConns(n int32) Option { return func(o *options) { o.maxConns = n } }
 // sets pool_min_conns.
 func WithMinConns(n int32) Option { return func(o *options) { o.minConns = n } }
 
-// WithNow sets the clock that decides whether a revocation or a family
-// has expired; the default is time.Now. For tests.
-func WithNow(now func() time.Time) Option { return func(o *options) { o.now = now } }
+// WithClock sets the clock that IsRevoked and RotateFamily read to tell
+// whether a revocation or a family has expired. The default is time.Now.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // defaultConnectTimeout bounds each connection attempt when the URL does
 // not say (connect_timeout), so that an unreachable host fails fast.
