@@ -233,7 +233,7 @@ func (s *Store) prepare(ctx context.Context) error {
 	} {
 		stmt, err := p.db.PrepareContext(ctx, p.sql)
 		if err != nil {
-			return fmt.Errorf("sqlitestore: %s: preparing %q: %w", s.path, strings.Fields(p.sql)[:3], err)
+			return fmt.Errorf("sqlitestore: %s: preparing %q: %w", s.path, strings.Join(strings.Fields(p.sql), " "), err)
 		}
 		*p.stmt = stmt
 	}
