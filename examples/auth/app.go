@@ -55,6 +55,10 @@ var (
 	signUpAddrLimit    = security.ThrottleLimit{Free: 10, Base: time.Second, Max: 15 * time.Minute, Forget: time.Hour}
 )
 
+// maxForget is the longest Forget of the limits above: strikes idle for
+// longer are swept.
+const maxForget = time.Hour
+
 // newApp builds the token machinery on secret and store. Revocations are
 // checked against a cache that follows the store: start it with run.
 func newApp(store Store, secret []byte, o options, logger *slog.Logger) (*app, error) {
@@ -108,7 +112,11 @@ func (a *app) run(ctx context.Context) {
 			<-done
 			return
 		case now := <-sweep.C:
-			if err := a.store.Sweep(ctx, now); err != nil && ctx.Err() == nil {
+			err := a.store.Sweep(ctx, now)
+			if err == nil {
+				err = a.store.SweepStrikes(ctx, now.Add(-maxForget))
+			}
+			if err != nil && ctx.Err() == nil {
 				a.logger.Warn("sweep expired state", "error", err)
 			}
 		}

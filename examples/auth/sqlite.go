@@ -60,6 +60,9 @@ func (s *SQLiteStore) init(ctx context.Context) error {
 	if err := s.Migrate(ctx, "auth-example", usersSQLite); err != nil {
 		return err
 	}
+	if err := s.adoptLegacy(ctx); err != nil {
+		return err
+	}
 	r := s.Reader()
 	var err error
 	prepare := func(q string) *sql.Stmt {
@@ -74,6 +77,34 @@ func (s *SQLiteStore) init(ctx context.Context) error {
 	s.userByKey = prepare(`SELECT id, username, created_at, password_hash FROM users WHERE username_key = ?`)
 	s.listUsers = prepare(`SELECT id, username, created_at FROM users ORDER BY created_at, username_key`)
 	return err
+}
+
+// adoptLegacy copies what a database made by an earlier version of this
+// example kept in its own tables (the JWT secret, revocations, refresh
+// families) into security/sqlitestore's, so that the tokens it issued keep
+// working. It is idempotent and does nothing on a new database.
+func (s *SQLiteStore) adoptLegacy(ctx context.Context) error {
+	var n int
+	if err := s.Reader().QueryRowContext(ctx,
+		`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('settings', 'revoked_tokens', 'refresh_families')`).Scan(&n); err != nil {
+		return err
+	}
+	if n != 3 {
+		return nil
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`INSERT OR IGNORE INTO warden_settings (name, value) SELECT name, value FROM settings WHERE name = 'jwt_secret'`,
+			`INSERT OR IGNORE INTO warden_revocations (id, until) SELECT id, until FROM revoked_tokens`,
+			`INSERT OR IGNORE INTO warden_families (family, subject, live_token, expires_at, ended)
+			 SELECT family, subject, live_token, expires_at, ended FROM refresh_families`,
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("adopt the earlier tables: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
 func millis(t time.Time) int64 { return t.UnixMilli() }

@@ -112,3 +112,35 @@ func TestSQLitePersists(t *testing.T) {
 		t.Errorf("LookupSetting of a missing setting: %v, want ErrNoSetting", err)
 	}
 }
+
+// A database made by the example before security/sqlitestore keeps its JWT
+// secret, revocations and families, so that tokens it issued still work.
+func TestSQLiteAdoptsLegacyTables(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "auth.db")
+	legacy := openTestStore(t, path)
+	until := time.Now().Add(time.Hour).UnixMilli()
+	for _, q := range []string{
+		`CREATE TABLE settings (name TEXT PRIMARY KEY, value BLOB NOT NULL)`,
+		`CREATE TABLE revoked_tokens (id TEXT PRIMARY KEY, until INTEGER NOT NULL)`,
+		`CREATE TABLE refresh_families (family TEXT PRIMARY KEY, subject TEXT NOT NULL, live_token TEXT NOT NULL, expires_at INTEGER NOT NULL, ended INTEGER NOT NULL DEFAULT 0)`,
+		`INSERT INTO settings VALUES ('jwt_secret', x'0102')`,
+		fmt.Sprintf(`INSERT INTO revoked_tokens VALUES ('old-jti', %d)`, until),
+		fmt.Sprintf(`INSERT INTO refresh_families VALUES ('old-fam', 'u1', 't1', %d, 0)`, until),
+	} {
+		if _, err := legacy.Writer().ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	legacy.Close()
+	s := openTestStore(t, path)
+	if v, err := s.LookupSetting(ctx, secretSetting); err != nil || string(v) != "\x01\x02" {
+		t.Errorf("secret: %x %v", v, err)
+	}
+	if r, err := s.IsRevoked(ctx, "old-jti"); !r || err != nil {
+		t.Errorf("old revocation: %v %v", r, err)
+	}
+	if err := s.RotateFamily(ctx, "old-fam", "t1", "t2", time.Now().Add(time.Hour)); err != nil {
+		t.Errorf("old family: %v", err)
+	}
+}
