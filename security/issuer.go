@@ -22,6 +22,7 @@ type Issuer struct {
 	v          *Verifier
 	accessTTL  time.Duration
 	refreshTTL time.Duration
+	maxTTL     time.Duration // the longest IssueAccess grants
 	families   FamilyStore
 	logger     *slog.Logger
 }
@@ -35,6 +36,15 @@ func WithAccessTTL(d time.Duration) IssuerOption { return func(i *Issuer) { i.ac
 // WithRefreshTTL sets how long a refresh token lives (default 7 days).
 // Each refresh issues a new one with a full lifetime.
 func WithRefreshTTL(d time.Duration) IssuerOption { return func(i *Issuer) { i.refreshTTL = d } }
+
+// DefaultMaxAccessTTL is the longest lifetime [Issuer.IssueAccess] grants
+// by default.
+const DefaultMaxAccessTTL = 30 * 24 * time.Hour
+
+// WithMaxAccessTTL sets the longest lifetime [Issuer.IssueAccess] grants
+// (default 30 days). A subject's revocation is kept that long, so that no
+// token issued before it can outlive it.
+func WithMaxAccessTTL(d time.Duration) IssuerOption { return func(i *Issuer) { i.maxTTL = d } }
 
 // WithFamilies sets the refresh family store. The default is the
 // verifier's revocation store when it is also a [FamilyStore] (a
@@ -64,12 +74,13 @@ func NewIssuer(v *Verifier, opts ...IssuerOption) (*Issuer, error) {
 		v:          v,
 		accessTTL:  DefaultAccessTTL,
 		refreshTTL: DefaultRefreshTTL,
+		maxTTL:     DefaultMaxAccessTTL,
 		logger:     slog.New(slog.DiscardHandler),
 	}
 	for _, o := range opts {
 		o(i)
 	}
-	if i.accessTTL <= 0 || i.refreshTTL <= 0 {
+	if i.accessTTL <= 0 || i.refreshTTL <= 0 || i.maxTTL <= 0 {
 		return nil, errors.New("security: token lifetimes must be positive")
 	}
 	if i.accessTTL > i.refreshTTL {
@@ -160,10 +171,14 @@ func (i *Issuer) Issue(ctx context.Context, g Grant) (*Pair, error) {
 }
 
 // IssueAccess returns an access token for g that belongs to no family and
-// cannot be refreshed, as a command-line token generator wants.
+// cannot be refreshed, as a command-line token generator wants. g.TTL may
+// not exceed the issuer's maximum ([WithMaxAccessTTL]).
 func (i *Issuer) IssueAccess(ctx context.Context, g Grant) (token string, expires time.Time, err error) {
 	if err := g.check(); err != nil {
 		return "", time.Time{}, err
+	}
+	if g.TTL > i.maxTTL {
+		return "", time.Time{}, fmt.Errorf("security: TTL %v is longer than the issuer's maximum %v", g.TTL, i.maxTTL)
 	}
 	now := i.v.now()
 	expires = now.Add(i.ttl(g))
@@ -210,7 +225,9 @@ func (i *Issuer) sign(now, exp time.Time, g Grant, use TokenUse, jti, family str
 	claims["iss"] = i.v.issuer
 	claims["sub"] = g.Subject
 	claims["aud"] = i.v.audience
-	claims["iat"] = now.Unix()
+	// Milliseconds, so that a subject's revocation and a token issued just
+	// after it (a password change signs the session in again) are ordered.
+	claims["iat"] = float64(now.UnixMilli()) / 1000
 	claims["exp"] = exp.Unix()
 	claims["jti"] = jti
 	claims[claimUse] = string(use)
@@ -288,6 +305,26 @@ func (i *Issuer) RevokeFamily(ctx context.Context, family string) error {
 	}
 	if err := i.families.EndFamily(ctx, family); err != nil {
 		return fmt.Errorf("security: ending family: %w", err)
+	}
+	return nil
+}
+
+// RevokeSubject revokes every token issued to subject until now, access
+// and refresh alike, on every instance that follows the revocation store:
+// for a user who is deleted or disabled, or who changed their password.
+// Tokens issued afterwards are not affected. The store must be a
+// [MemoryStore] or a [RevocationCache], which know subjects' revocations.
+func (i *Issuer) RevokeSubject(ctx context.Context, subject string) error {
+	if subject == "" {
+		return errors.New("security: RevokeSubject needs a subject")
+	}
+	if _, ok := i.v.revocations.(subjectChecker); !ok {
+		return errors.New("security: the verifier's revocation store cannot revoke subjects; use a MemoryStore or a RevocationCache")
+	}
+	now := i.v.now()
+	until := now.Add(max(i.refreshTTL, i.maxTTL) + i.v.leeway)
+	if err := i.v.revocations.Revoke(ctx, subjectRevocationID(subject, now), until); err != nil {
+		return fmt.Errorf("security: revoking subject: %w", err)
 	}
 	return nil
 }

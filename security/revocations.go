@@ -53,9 +53,10 @@ type RevocationCache struct {
 	now      func() time.Time
 	logger   *slog.Logger
 
-	mu     sync.RWMutex
-	ids    map[string]time.Time
-	cursor int64
+	mu       sync.RWMutex
+	ids      map[string]time.Time
+	subjects subjectIndex
+	cursor   int64
 
 	synced  atomic.Int64 // Unix nanoseconds of the last successful read; 0 before the first
 	lastErr atomic.Pointer[error]
@@ -245,9 +246,7 @@ func (c *RevocationCache) read(ctx context.Context, all bool) error {
 	}
 	c.mu.Lock()
 	for _, r := range revs {
-		if old, ok := c.ids[r.ID]; !ok || r.Until.After(old) {
-			c.ids[r.ID] = r.Until
-		}
+		c.hold(r.ID, r.Until)
 	}
 	if next > c.cursor {
 		c.cursor = next
@@ -259,6 +258,14 @@ func (c *RevocationCache) read(ctx context.Context, all bool) error {
 	return nil
 }
 
+// hold records a revocation; the caller holds c.mu.
+func (c *RevocationCache) hold(id string, until time.Time) {
+	if old, ok := c.ids[id]; !ok || until.After(old) {
+		c.ids[id] = until
+	}
+	c.subjects.add(id, until)
+}
+
 // sweep forgets revocations whose tokens can no longer verify.
 func (c *RevocationCache) sweep(now time.Time) {
 	c.mu.Lock()
@@ -268,6 +275,7 @@ func (c *RevocationCache) sweep(now time.Time) {
 			delete(c.ids, id)
 		}
 	}
+	c.subjects.sweep(now)
 }
 
 // Revoke writes the revocation to the log and holds it here at once.
@@ -276,9 +284,7 @@ func (c *RevocationCache) Revoke(ctx context.Context, id string, until time.Time
 		return err
 	}
 	c.mu.Lock()
-	if old, ok := c.ids[id]; !ok || until.After(old) {
-		c.ids[id] = until
-	}
+	c.hold(id, until)
 	c.mu.Unlock()
 	return nil
 }
@@ -296,21 +302,22 @@ func (c *RevocationCache) IsRevoked(_ context.Context, id string) (bool, error) 
 	return ok && !now.After(until), nil
 }
 
-// anyRevoked is IsRevoked for several ids under one lock; empty ids are
-// skipped.
-func (c *RevocationCache) anyRevoked(ids ...string) (bool, error) {
+// revokedToken reports, under one lock, whether a token is revoked: its
+// id, its family's (when it has one), or its subject's tokens issued
+// before iat.
+func (c *RevocationCache) revokedToken(jti, family, subject string, iat time.Time) (bool, error) {
 	now := c.now()
 	if err := c.fresh(now); err != nil {
 		return false, err
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	for _, id := range ids {
+	for _, id := range [2]string{jti, family} {
 		if until, ok := c.ids[id]; ok && id != "" && !now.After(until) {
 			return true, nil
 		}
 	}
-	return false, nil
+	return c.subjects.revoked(subject, iat, now), nil
 }
 
 func (c *RevocationCache) fresh(now time.Time) error {
@@ -347,4 +354,14 @@ func (c *RevocationCache) Len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.ids)
+}
+
+// revokedSubject reports whether a token of subject issued at iat is
+// revoked by a revocation of the subject. It does not check freshness;
+// revokedToken does.
+func (c *RevocationCache) revokedSubject(subject string, iat time.Time) bool {
+	now := c.now()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.subjects.revoked(subject, iat, now)
 }

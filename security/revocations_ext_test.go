@@ -389,3 +389,82 @@ func TestStoreFailureDuringAuthenticationIsLogged(t *testing.T) {
 		t.Fatal("the token was logged")
 	}
 }
+
+// RevokeSubject ends every token issued to the subject before it, access
+// and refresh, bound or not, on every instance; tokens issued right after
+// it, and other subjects' tokens, live on.
+func TestRevokeSubject(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	log := &security.MemoryStore{Now: clk.Now}
+	newInstance := func() (*security.Verifier, *security.Issuer, *security.RevocationCache) {
+		c := newCache(t, log, security.WithPollInterval(5*time.Millisecond), security.WithCacheClock(clk.Now),
+			security.WithMaxStaleness(time.Hour))
+		runCache(t, c)
+		eventually(t, "the first load", func() bool { return c.Health() == nil })
+		ring, _ := security.NewKeyRing(security.HS256("k1", secret))
+		v, err := security.NewVerifier(ring, "warden-test", "api", security.WithClock(clk.Now), security.WithRevocations(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		iss, err := security.NewIssuer(v, security.WithFamilies(log))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, iss, c
+	}
+	va, issA, _ := newInstance()
+	vb, _, _ := newInstance()
+
+	pair, err := issA.Issue(ctx, security.Grant{Subject: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, _, err := issA.IssueAccess(ctx, security.Grant{Subject: "alice", TTL: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := issA.Issue(ctx, security.Grant{Subject: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound, err := vb.Verify(ctx, pair.AccessToken) // a WebSocket on b bound this one
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Millisecond)
+	if err := issA.RevokeSubject(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	after, err := issA.Issue(ctx, security.Grant{Subject: "alice"}) // the same millisecond
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]*security.Verifier{"a": va, "b": vb} {
+		eventually(t, "the subject's revocation on "+name, func() bool {
+			_, err := v.Verify(ctx, cli)
+			return reason(err) == rpc.ReasonRevoked
+		})
+		if _, err := v.Verify(ctx, pair.AccessToken); reason(err) != rpc.ReasonRevoked {
+			t.Errorf("%s: access token issued before: %v", name, err)
+		}
+		if _, err := v.VerifyRefresh(ctx, pair.RefreshToken); reason(err) != rpc.ReasonRevoked {
+			t.Errorf("%s: refresh token issued before: %v", name, err)
+		}
+		if _, err := v.Verify(ctx, after.AccessToken); err != nil {
+			t.Errorf("%s: a token issued right after the revocation: %v", name, err)
+		}
+		if _, err := v.Verify(ctx, bob.AccessToken); err != nil {
+			t.Errorf("%s: another subject's token: %v", name, err)
+		}
+	}
+	if err := vb.Revalidate(ctx, bound); reason(err) != rpc.ReasonRevoked {
+		t.Errorf("a bound principal: %v", err)
+	}
+	if _, err := issA.Refresh(ctx, pair.RefreshToken); reason(err) != rpc.ReasonRevoked {
+		t.Errorf("Refresh with a revoked subject's refresh token: %v", err)
+	}
+	if _, _, err := issA.IssueAccess(ctx, security.Grant{Subject: "alice", TTL: 31 * 24 * time.Hour}); err == nil {
+		t.Error("IssueAccess granted more than the maximum TTL")
+	}
+}

@@ -65,10 +65,11 @@ func (x *subjectIndex) add(id string, until time.Time) {
 }
 
 // revoked reports whether a token of subject issued at iat is revoked at
-// now.
+// now. iat is compared to the millisecond, as tokens carry it: a float
+// number of seconds that does not come back exactly.
 func (x subjectIndex) revoked(subject string, iat, now time.Time) bool {
 	c, ok := x[subject]
-	return ok && !now.After(c.until) && iat.Before(c.before)
+	return ok && !now.After(c.until) && iat.Round(time.Millisecond).Before(c.before)
 }
 
 // sweep forgets cutoffs past their until.

@@ -188,7 +188,7 @@ func (v *Verifier) verify(ctx context.Context, token string, use TokenUse) (*Pri
 		}
 		return nil, &rpc.AuthError{Reason: reason, Err: err}
 	}
-	if err := v.checkRevoked(ctx, c.ID, c.Family); err != nil {
+	if err := v.checkRevoked(ctx, c.ID, c.Family, c.Subject, c.IssuedAt.t); err != nil {
 		return nil, err
 	}
 	kid, _ := t.Header["kid"].(string)
@@ -213,18 +213,28 @@ func (v *Verifier) verify(ctx context.Context, token string, use TokenUse) (*Pri
 	return p, nil
 }
 
-// checkRevoked fails when the token or its family was revoked. A store
-// error, or revocation state too stale to trust, fails closed: it is not
-// an *rpc.AuthError, so the call gets -32603 and the cause is logged.
-func (v *Verifier) checkRevoked(ctx context.Context, jti, family string) error {
+// subjectChecker is a revocation store that also answers for subjects'
+// revocations: MemoryStore and RevocationCache.
+type subjectChecker interface {
+	revokedSubject(subject string, iat time.Time) bool
+}
+
+// checkRevoked fails when the token, its family or its subject's tokens
+// issued before iat were revoked. A store error, or revocation state too
+// stale to trust, fails closed: it is not an *rpc.AuthError, so the call
+// gets -32603 and the cause is logged.
+func (v *Verifier) checkRevoked(ctx context.Context, jti, family, subject string, iat time.Time) error {
 	var revoked bool
 	var err error
 	if c, ok := v.revocations.(*RevocationCache); ok {
-		revoked, err = c.anyRevoked(jti, family)
+		revoked, err = c.revokedToken(jti, family, subject, iat)
 	} else {
 		revoked, err = v.revocations.IsRevoked(ctx, jti)
 		if err == nil && !revoked && family != "" {
 			revoked, err = v.revocations.IsRevoked(ctx, family)
+		}
+		if sc, ok := v.revocations.(subjectChecker); ok && err == nil && !revoked {
+			revoked = sc.revokedSubject(subject, iat)
 		}
 	}
 	if err != nil {
@@ -252,5 +262,5 @@ func (v *Verifier) Revalidate(ctx context.Context, p *Principal) error {
 	if k, ok := v.keys.lookupKey(p.kid); !ok || k.fp != p.keyFP {
 		return &rpc.AuthError{Reason: rpc.ReasonInvalid, Err: errKeyRemoved}
 	}
-	return v.checkRevoked(ctx, p.TokenID, p.Family)
+	return v.checkRevoked(ctx, p.TokenID, p.Family, p.Subject, p.IssuedAt)
 }
