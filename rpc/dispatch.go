@@ -1,14 +1,14 @@
 package rpc
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
 	"runtime/debug"
-	"sync"
+	"unicode/utf8"
 )
 
 // Handle processes one JSON-RPC message, a single request or a batch, and
@@ -17,7 +17,7 @@ import (
 // (see [WithCredentials]); the transport attaches them. Handle never panics
 // because of its input or a handler.
 func (s *Server) Handle(ctx context.Context, msg []byte) []byte {
-	msg = bytes.TrimSpace(msg)
+	msg = trimSpace(msg)
 	valid, shallow := validMessage(msg, s.cfg.depthLimit)
 	if !valid {
 		return appendError(nil, nil, errParse())
@@ -29,58 +29,6 @@ func (s *Server) Handle(ctx context.Context, msg []byte) []byte {
 		return s.handleBatch(ctx, msg)
 	}
 	return s.handleOne(ctx, msg, nil)
-}
-
-func (s *Server) handleBatch(ctx context.Context, msg []byte) []byte {
-	n := 0
-	eachElement(msg, func([]byte) bool { n++; return n <= s.cfg.batchLimit })
-	if n == 0 {
-		return appendError(nil, nil, invalidRequest("empty batch"))
-	}
-	if n > s.cfg.batchLimit {
-		return appendError(nil, nil, invalidRequest(fmt.Sprintf("batch has more than %d items", s.cfg.batchLimit)))
-	}
-	items := make([][]byte, 0, n)
-	eachElement(msg, func(v []byte) bool { items = append(items, v); return true })
-
-	out := make([][]byte, n)
-	if n == 1 || s.cfg.batchConcurrency == 1 {
-		for i, it := range items {
-			out[i] = s.handleOne(ctx, it, nil)
-		}
-	} else {
-		sem := make(chan struct{}, s.cfg.batchConcurrency)
-		var wg sync.WaitGroup
-		for i, it := range items {
-			sem <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				out[i] = s.handleOne(ctx, it, nil)
-			}()
-		}
-		wg.Wait()
-	}
-
-	size := 2
-	for _, r := range out {
-		size += len(r) + 1
-	}
-	resp := make([]byte, 0, size)
-	resp = append(resp, '[')
-	for _, r := range out {
-		if r == nil {
-			continue
-		}
-		if len(resp) > 1 {
-			resp = append(resp, ',')
-		}
-		resp = append(resp, r...)
-	}
-	if len(resp) == 1 {
-		return nil // every item was a notification
-	}
-	return append(resp, ']')
 }
 
 // handleOne answers one request object, appending to buf.
@@ -111,8 +59,9 @@ func (s *Server) handleOne(ctx context.Context, data, buf []byte) []byte {
 func (s *Server) invoke(ctx context.Context, m *Method, req *Request) (res []byte, rerr *Error) {
 	defer func() {
 		if p := recover(); p != nil {
-			s.cfg.logger.LogAttrs(ctx, slog.LevelError, "handler panic",
-				slog.String("method", m.Name), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			s.faults.log(ctx, "handler panic", m.Name, func() []slog.Attr {
+				return []slog.Attr{slog.Any("panic", p), slog.String("stack", string(debug.Stack()))}
+			})
 			rerr = errInternal()
 			if s.cfg.debug {
 				rerr = &Error{Code: CodeInternalError, Message: "Internal error", Data: map[string]string{"panic": fmt.Sprint(p)}}
@@ -123,24 +72,37 @@ func (s *Server) invoke(ctx context.Context, m *Method, req *Request) (res []byt
 	if err != nil {
 		return nil, s.toError(ctx, m, err)
 	}
-	if raw, ok := v.(json.RawMessage); ok && json.Valid(raw) {
-		return raw, nil
+	b, ok := v.(json.RawMessage)
+	if !ok || !json.Valid(b) {
+		if b, err = json.Marshal(v); err != nil {
+			return nil, s.encodingFailed(ctx, m, err)
+		}
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		s.cfg.logger.LogAttrs(ctx, slog.LevelError, "result encoding failed",
-			slog.String("method", m.Name), slog.String("error", err.Error()))
-		return nil, s.debugError(errInternal(), err)
+	// json.Marshal repairs the strings it encodes, but not the bytes of a
+	// json.RawMessage or of a MarshalJSON method, and an answer must be
+	// text (see "Wire text" in doc.go).
+	if !utf8.Valid(b) {
+		return nil, s.encodingFailed(ctx, m, errInvalidUTF8)
 	}
 	return b, nil
+}
+
+var errInvalidUTF8 = errors.New("the result is not valid UTF-8")
+
+func (s *Server) encodingFailed(ctx context.Context, m *Method, err error) *Error {
+	s.faults.log(ctx, "result encoding failed", m.Name, func() []slog.Attr {
+		return []slog.Attr{slog.String("error", err.Error())}
+	})
+	return s.debugError(errInternal(), err)
 }
 
 func (s *Server) toError(ctx context.Context, m *Method, err error) *Error {
 	if e, ok := asCoded(err); ok {
 		return e
 	}
-	s.cfg.logger.LogAttrs(ctx, slog.LevelError, "handler error",
-		slog.String("method", m.Name), slog.String("error", err.Error()))
+	s.faults.log(ctx, "handler error", m.Name, func() []slog.Attr {
+		return []slog.Attr{slog.String("error", err.Error())}
+	})
 	return s.debugError(errServer(), err)
 }
 
@@ -218,14 +180,22 @@ func appendResult(buf, id, result []byte) []byte {
 
 func appendError(buf, id []byte, e *Error) []byte {
 	b, err := json.Marshal(e)
-	if err != nil {
+	if err != nil || !utf8.Valid(b) {
+		// A handler's data that cannot be encoded, or that a MarshalJSON
+		// method filled with bytes that are not text.
 		b, _ = json.Marshal(errInternal())
 	}
+	return appendEncodedError(buf, id, b)
+}
+
+// appendEncodedError appends a response carrying the encoded error object
+// e; a nil id is sent as null.
+func appendEncodedError(buf, id, e []byte) []byte {
 	if id == nil {
 		id = []byte("null")
 	}
 	buf = append(buf, `{"jsonrpc":"2.0","error":`...)
-	buf = append(buf, b...)
+	buf = append(buf, e...)
 	buf = append(buf, `,"id":`...)
 	buf = append(buf, id...)
 	return append(buf, '}')

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/wardenrpc/warden/rpc"
 )
@@ -274,10 +275,9 @@ func TestLimits(t *testing.T) {
 	if r := s.Handle(ctx, []byte(batch(3))); !bytes.HasPrefix(r, []byte(`[{"jsonrpc":"2.0","result":["hello",5]`)) {
 		t.Errorf("batch at the limit: %s", r)
 	}
-	r := decodeResponse(t, s.Handle(ctx, []byte(batch(4))))
-	wantError(t, r, rpc.CodeInvalidRequest)
-	if string(r.ID) != "null" {
-		t.Errorf("batch over the limit: id %s, want null", r.ID)
+	// Over the limit: see TestBatchOverLimitAnswersEachCall.
+	if r := s.Handle(ctx, []byte(batch(4))); !bytes.HasPrefix(r, []byte(`[{"jsonrpc":"2.0","error":{"code":-32600`)) {
+		t.Errorf("batch over the limit: %s", r)
 	}
 	// A batch over the limit runs nothing, notifications included.
 	var ran atomic.Int32
@@ -293,13 +293,14 @@ func TestLimits(t *testing.T) {
 	// Depth: the request object is level 1.
 	// Object, params and [[ ]] are 4 levels: the call reaches dispatch.
 	wantError(t, call(t, s, ctx, "nope", `[[[]]]`), rpc.CodeMethodNotFound)
-	r = decodeResponse(t, s.Handle(ctx, []byte(`{"jsonrpc":"2.0","method":"nope","params":[[[[]]]],"id":1}`)))
+	r := decodeResponse(t, s.Handle(ctx, []byte(`{"jsonrpc":"2.0","method":"nope","params":[[[[]]]],"id":1}`)))
 	wantError(t, r, rpc.CodeInvalidRequest)
 	if string(r.ID) != "null" {
 		t.Errorf("too deep: id %s, want null", r.ID)
 	}
 }
 
+// Regression: with a cap below 3 this test used to hang instead of failing.
 func TestBatchConcurrency(t *testing.T) {
 	const limit = 3
 	var running, peak atomic.Int32
@@ -337,7 +338,18 @@ func TestBatchConcurrency(t *testing.T) {
 	b.WriteString("]")
 	want.WriteString("]")
 
-	resp := s.Handle(context.Background(), []byte(b.String()))
+	// A server that ran fewer than limit items at once would never open
+	// the gate: fail instead of hanging.
+	done := make(chan []byte, 1)
+	go func() { done <- s.Handle(context.Background(), []byte(b.String())) }()
+	var resp []byte
+	select {
+	case resp = <-done:
+	case <-time.After(10 * time.Second):
+		once.Do(func() { close(gate) })
+		<-done
+		t.Fatalf("no more than %d items ever ran at once, want %d", peak.Load(), limit)
+	}
 	if got := peak.Load(); got != limit {
 		t.Errorf("at most %d items ran at once, want %d", got, limit)
 	}

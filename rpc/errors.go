@@ -10,14 +10,14 @@ import (
 // leaves to servers. They are the same on every transport.
 const (
 	CodeParseError     = -32700 // the message is not JSON
-	CodeInvalidRequest = -32600 // not a request object, an empty or oversized batch
+	CodeInvalidRequest = -32600 // not a request object, an empty or oversized batch, text that is not valid Unicode
 	CodeMethodNotFound = -32601 // no such method
 	CodeInvalidParams  = -32602 // wrong shape or type, missing or unknown param
 	CodeInternalError  = -32603 // a panic or framework fault
 	CodeServerError    = -32000 // a handler returned a plain Go error
 	CodeUnauthorized   = -32001 // credentials missing, malformed, expired or revoked
 	CodeForbidden      = -32003 // valid credentials without the required scopes
-	CodeLimitExceeded  = -32005 // a rate or concurrency cap was hit
+	CodeLimitExceeded  = -32005 // a rate, concurrency or size cap was hit
 )
 
 // Reasons carried in data.reason of a CodeUnauthorized error.
@@ -114,6 +114,18 @@ func LimitExceeded(retryAfterMillis int64) *Error {
 type LimitData struct {
 	RetryAfterMillis int64 `json:"retry_after_ms"`
 }
+
+// CapData is the data of a CodeLimitExceeded error for a cap that waiting
+// does not lift, such as the size of a batch's response: it names the cap
+// and says its size, so that the caller can split its request.
+type CapData struct {
+	Limit string `json:"limit"`
+	Max   int    `json:"max"`
+}
+
+// LimitBatchResponseBytes names the cap on a batch's total response size
+// (see [WithBatchResponseLimit]) in [CapData].
+const LimitBatchResponseBytes = "batch_response_bytes"
 
 // The engine's own errors. Each call returns a new value, so that no
 // caller can change what another sees.

@@ -16,6 +16,15 @@ const (
 	DefaultBatchLimit       = 100 // items in one batch
 	DefaultDepthLimit       = 64  // nesting of arrays and objects in one message
 	DefaultBatchConcurrency = 8   // batch items running at once
+
+	// DefaultBatchResponseLimit is the most bytes of responses one batch
+	// may gather before its remaining items get CodeLimitExceeded: 1 MiB,
+	// the size of the largest message a transport accepts by default, so
+	// that a batch's answer is never much larger than the largest request.
+	// A batch is a way to save round trips on small calls; a client that
+	// needs more sends the refused calls again, singly or in smaller
+	// batches. Single calls are not capped.
+	DefaultBatchResponseLimit = 1 << 20
 )
 
 // Server is a registry of methods and the engine that dispatches JSON-RPC
@@ -24,7 +33,8 @@ const (
 // directly. A Server is safe for concurrent use; methods may be registered
 // while it serves.
 type Server struct {
-	cfg config
+	cfg    config
+	faults *faultLog // handler faults, logged at most once a second per method
 
 	mu    sync.Mutex               // serializes registration
 	table atomic.Pointer[registry] // copy-on-write; read without locks
@@ -42,6 +52,7 @@ type config struct {
 	lenient          bool
 	batchLimit       int
 	batchConcurrency int
+	batchRespLimit   int
 	depthLimit       int
 	interceptors     []Interceptor
 	schemes          []namedScheme
@@ -70,9 +81,19 @@ func WithDebug(on bool) Option { return func(c *config) { c.debug = on } }
 // positional params are ignored instead of answered with CodeInvalidParams.
 func WithLenientParams() Option { return func(c *config) { c.lenient = true } }
 
-// WithBatchLimit sets the most items a batch may hold (default 100). A
-// larger batch is answered with one CodeInvalidRequest error.
+// WithBatchLimit sets the most items a batch may hold (default 100). No
+// item of a larger batch runs: it is answered with an array holding one
+// CodeInvalidRequest error for each call in it, as the package
+// documentation describes.
 func WithBatchLimit(n int) Option { return func(c *config) { c.batchLimit = n } }
+
+// WithBatchResponseLimit sets how many bytes of responses one batch may
+// gather (default [DefaultBatchResponseLimit], 1 MiB). Responses are
+// counted in request order; the one that passes the limit is still sent,
+// and every call after it gets CodeLimitExceeded instead of running, with
+// data {"limit":"batch_response_bytes","max":n}. Zero or less means no
+// limit.
+func WithBatchResponseLimit(n int) Option { return func(c *config) { c.batchRespLimit = n } }
 
 // WithBatchConcurrency sets how many items of one batch run at once (default
 // 8).
@@ -108,6 +129,7 @@ func NewServer(opts ...Option) *Server {
 		logger:           slog.New(slog.DiscardHandler),
 		batchLimit:       DefaultBatchLimit,
 		batchConcurrency: DefaultBatchConcurrency,
+		batchRespLimit:   DefaultBatchResponseLimit,
 		depthLimit:       DefaultDepthLimit,
 		providers:        map[reflect.Type]provider{},
 	}}
@@ -120,6 +142,10 @@ func NewServer(opts ...Option) *Server {
 	if s.cfg.batchConcurrency > 4*runtime.GOMAXPROCS(0)+4 {
 		s.cfg.batchConcurrency = 4*runtime.GOMAXPROCS(0) + 4
 	}
+	if s.cfg.batchRespLimit < 0 {
+		s.cfg.batchRespLimit = 0
+	}
+	s.faults = newFaultLog(s.cfg.logger)
 	s.table.Store(&registry{byName: map[string]*Method{}})
 	return s
 }

@@ -40,7 +40,22 @@ func depthWithin(data []byte, limit int) bool {
 	return true
 }
 
+// isSpace reports whether c is JSON white space (RFC 8259, section 2):
+// nothing else, not form feed, vertical tab or Unicode spaces, may come
+// between tokens or around the message.
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// trimSpace removes the JSON white space around data.
+func trimSpace(data []byte) []byte {
+	i, j := 0, len(data)
+	for i < j && isSpace(data[i]) {
+		i++
+	}
+	for j > i && isSpace(data[j-1]) {
+		j--
+	}
+	return data[i:j]
+}
 
 func skipSpace(data []byte, i int) int {
 	for i < len(data) && isSpace(data[i]) {
@@ -210,6 +225,12 @@ func parseEnvelope(data []byte) (envelope, []byte, *Error) {
 		switch id[0] {
 		case '{', '[', 't', 'f':
 			return env, nil, invalidRequest("id must be a string, a number or null")
+		case '"':
+			// The id goes back byte for byte, so it must be text that
+			// every client can read back: see "Wire text" in doc.go.
+			if !validText(id) {
+				return env, nil, invalidRequest("id must be valid Unicode text")
+			}
 		}
 	}
 	answer := id
@@ -218,6 +239,9 @@ func parseEnvelope(data []byte) (envelope, []byte, *Error) {
 	}
 	if method == nil || method[0] != '"' {
 		return env, answer, invalidRequest("method must be a string")
+	}
+	if !validText(method) {
+		return env, answer, invalidRequest("method must be valid Unicode text")
 	}
 	if params != nil {
 		switch params[0] {
