@@ -7,8 +7,8 @@ package golden
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +16,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // Exchange is one step of a golden protocol file.
@@ -100,9 +101,14 @@ func Run(t *testing.T, h http.Handler, path string, files []string) {
 	}
 }
 
-// SameJSON reports whether a and b are the same JSON value. Numbers compare
-// by their text, so an id must come back exactly as sent; object key order
-// does not matter.
+// SameJSON reports whether a and b are the same JSON value, as a client
+// reading them would see it: object key order and white space do not
+// matter, and numbers compare by their text. Where the wire text itself is
+// the contract, it compares bytes: the id of a response object (an object
+// with a "jsonrpc" member, alone or in a batch's array) must be the same
+// bytes, so "\u0041" is not "A", because Warden echoes ids as sent. Text
+// that is not valid UTF-8 is reported as invalid, since no answer may
+// hold it.
 func SameJSON(tb testing.TB, a, b string) bool {
 	tb.Helper()
 	va, err := decodeExact(a)
@@ -115,11 +121,14 @@ func SameJSON(tb testing.TB, a, b string) bool {
 		tb.Errorf("invalid JSON %q: %v", b, err)
 		return false
 	}
-	return reflect.DeepEqual(va, vb)
+	return reflect.DeepEqual(va, vb) && reflect.DeepEqual(responseIDs(a), responseIDs(b))
 }
 
 func decodeExact(s string) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	if !utf8.ValidString(s) {
+		return nil, errors.New("not valid UTF-8")
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
@@ -129,4 +138,25 @@ func decodeExact(s string) (any, error) {
 		return nil, &json.SyntaxError{Offset: dec.InputOffset()}
 	}
 	return v, nil
+}
+
+// responseIDs returns the raw ids of the response objects in s, which is
+// valid JSON: one for an object, one per object for an array. An object
+// without "jsonrpc" has none; a missing id is nil.
+func responseIDs(s string) [][]byte {
+	var items []json.RawMessage
+	if err := json.Unmarshal([]byte(s), &items); err != nil {
+		items = []json.RawMessage{json.RawMessage(s)}
+	}
+	var ids [][]byte
+	for _, it := range items {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(it, &obj) != nil {
+			continue
+		}
+		if _, ok := obj["jsonrpc"]; ok {
+			ids = append(ids, obj["id"])
+		}
+	}
+	return ids
 }
