@@ -30,6 +30,7 @@ type Handler struct {
 	upgrader websocket.Upgrader
 
 	active  atomic.Int64 // open WebSocket connections
+	partial atomic.Int64 // bytes of unfinished inbound messages, charged to cfg.partialBudget
 	closing atomic.Bool
 	connMu  sync.Mutex
 	conns   map[*wsConn]struct{}
@@ -45,6 +46,10 @@ type config struct {
 	pingInterval time.Duration
 	pongWait     time.Duration
 	writeTimeout time.Duration
+
+	connBudget     int64
+	partialBudget  int64
+	messageTimeout time.Duration
 }
 
 // Option configures a [Handler].
@@ -84,6 +89,30 @@ func WithPing(interval, pongWait time.Duration) Option {
 // A client that does not read in time is disconnected.
 func WithWriteTimeout(d time.Duration) Option { return func(c *config) { c.writeTimeout = d } }
 
+// WithConnectionBudget sets the most bytes one WebSocket connection may
+// make the server hold, counting the messages whose calls run and the
+// answers not yet written (default 4 MiB). While a connection holds that
+// much, the server reads nothing more from it; a client that does not read
+// its answers is then disconnected by the write timeout. An answer that
+// would take the connection past its budget while other answers wait to be
+// written is replaced by -32005 (Limit exceeded) under the same id, with
+// data.retry_after_ms; an answer larger than the whole budget still goes
+// out when none waits before it.
+func WithConnectionBudget(n int64) Option { return func(c *config) { c.connBudget = n } }
+
+// WithPartialBudget sets the most bytes that unfinished inbound WebSocket
+// messages may hold across all connections (default 64 MiB). The first
+// 4 KiB of each message are not counted, so small messages always get
+// through. A connection whose message would take the total past the
+// budget is closed with 1013 (try again later).
+func WithPartialBudget(n int64) Option { return func(c *config) { c.partialBudget = n } }
+
+// WithMessageTimeout sets how long a WebSocket message larger than 4 KiB
+// may take to arrive once it has begun (default 30 s); a smaller one that
+// is still incomplete when a pong arrives has as long from then. A message
+// that takes longer closes the connection with 1008.
+func WithMessageTimeout(d time.Duration) Option { return func(c *config) { c.messageTimeout = d } }
+
 // NewHandler returns a Handler serving srv over HTTP POST and WebSocket on
 // one path. When srv declares security schemes, NewHandler also registers
 // the reserved method rpc.authenticate (see [Session.Authenticate]) unless
@@ -97,6 +126,10 @@ func NewHandler(srv *rpc.Server, opts ...Option) *Handler {
 		pingInterval: DefaultPingInterval,
 		pongWait:     DefaultPongWait,
 		writeTimeout: DefaultWriteTimeout,
+
+		connBudget:     DefaultConnectionBudget,
+		partialBudget:  DefaultPartialBudget,
+		messageTimeout: DefaultMessageTimeout,
 	}}
 	for _, o := range opts {
 		o(&h.cfg)

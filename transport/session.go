@@ -144,8 +144,10 @@ func (s *Session) Authenticate(ctx context.Context, scheme, token string) error 
 	return nil
 }
 
-// Notify sends the client a notification. It fails once the connection is
-// closed, or when ctx ends before the message is queued.
+// Notify sends the client a notification. While the connection holds its
+// budget of answers not yet written ([WithConnectionBudget]), it waits. It
+// fails once the connection is closed, or when ctx ends before the
+// message is written.
 func (s *Session) Notify(ctx context.Context, method string, params any) error {
 	msg, err := json.Marshal(struct {
 		JSONRPC string `json:"jsonrpc"`
@@ -153,6 +155,9 @@ func (s *Session) Notify(ctx context.Context, method string, params any) error {
 		Params  any    `json:"params,omitempty"`
 	}{"2.0", method, params})
 	if err != nil {
+		return err
+	}
+	if err := s.conn.budget.admit(ctx, int64(len(msg)), s.conn.done); err != nil {
 		return err
 	}
 	return s.conn.send(ctx, msg)

@@ -3,12 +3,14 @@ package transport
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"github.com/wardenrpc/warden/rpc"
@@ -21,18 +23,23 @@ const (
 	DefaultWriteTimeout          = 10 * time.Second
 	DefaultConnectionConcurrency = 16
 	DefaultMaxConnections        = 10000
+	DefaultMessageTimeout        = 30 * time.Second
 )
 
-var errClosed = errors.New("transport: connection closed")
+var (
+	errClosed        = errors.New("transport: connection closed")
+	errPartialBudget = errors.New("transport: partial message budget exhausted")
+)
 
 // wsConn is one WebSocket connection: a reader (the handler's goroutine)
 // and workers that run its calls, at most cfg.concurrency calls at once.
 // A worker takes the next message while there is one and exits after
 // workerIdle without work, so a busy connection reuses grown stacks and an
-// idle one keeps no worker. Each
-// call writes its own response while holding wlock, so one writer at a time
-// touches the socket, and every write has a deadline. Pings come from a
-// timer, so an idle connection costs one parked goroutine.
+// idle one keeps no worker. Each call writes its own response while
+// holding wlock, so one writer at a time touches the socket, and every
+// write has a deadline. Pings come from a timer, so an idle connection
+// costs one parked goroutine. budget counts the bytes its messages and
+// answers hold.
 type wsConn struct {
 	h    *Handler
 	ws   *websocket.Conn
@@ -46,6 +53,13 @@ type wsConn struct {
 	done   chan struct{} // closed when the connection closes
 	sem    chan struct{}
 	calls  sync.WaitGroup
+	budget connBudget
+
+	// The reader's own: the read deadline that pongs keep moving, and the
+	// one set for the message being read (zero while there is none).
+	pongDeadline time.Time
+	msgDeadline  time.Time
+	inMessage    bool
 
 	closeOnce sync.Once
 	drainMu   sync.Mutex
@@ -97,19 +111,26 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 		wlock:  make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		sem:    make(chan struct{}, h.cfg.concurrency),
+		budget: connBudget{max: h.cfg.connBudget},
 	}
 	c.sess = &Session{conn: c}
 	c.ctx = context.WithValue(ctx, sessionKey{}, c.sess)
 	creds.Each(c.sess.Bind)
+	// Deadlines that the HTTP server set for the handshake (a response
+	// timeout, say) would otherwise outlive it: this connection keeps its
+	// own.
+	ws.NetConn().SetDeadline(time.Time{})
 
+	// The timer exists before it can fire, so sendPing always finds it, and
+	// before track makes the connection visible to Shutdown, which stops
+	// it.
+	c.ping = time.AfterFunc(time.Hour, c.sendPing)
 	if !h.track(c) {
 		c.close(websocket.CloseGoingAway, "server is shutting down")
 		return
 	}
 	defer h.untrack(c)
 
-	// The timer exists before it can fire, so sendPing always finds it.
-	c.ping = time.AfterFunc(time.Hour, c.sendPing)
 	c.ping.Reset(h.cfg.pingInterval)
 	c.close(c.readLoop())
 	c.calls.Wait()
@@ -137,29 +158,39 @@ func (h *Handler) originAllowed(r *http.Request) bool {
 
 // readLoop reads messages until the connection fails, and returns the close
 // code and text to send. While the handler shuts down it goes on reading, so
-// that it sees the peer leave, but starts no new call.
+// that it sees the peer leave, but starts no new call. While the
+// connection holds its budget, it reads nothing.
 func (c *wsConn) readLoop() (code int, text string) {
 	ws, cfg := c.ws, &c.h.cfg
 	ws.SetReadLimit(cfg.maxMessage)
-	ws.SetReadDeadline(time.Now().Add(cfg.pongWait))
-	ws.SetPongHandler(func(string) error {
-		ws.SetReadDeadline(time.Now().Add(cfg.pongWait))
-		return nil
-	})
+	c.pongDeadline = time.Now().Add(cfg.pongWait)
+	ws.SetReadDeadline(c.pongDeadline)
+	ws.SetPongHandler(c.pong)
 	for {
-		typ, msg, err := ws.ReadMessage()
+		if !c.budget.waitBelow(c.done) {
+			return websocket.CloseNormalClosure, ""
+		}
+		typ, msg, err := c.readMessage()
 		if err != nil {
 			var ne net.Error
 			switch {
 			case errors.As(err, &ne) && ne.Timeout():
+				if !c.msgDeadline.IsZero() && !time.Now().Before(c.msgDeadline) {
+					return websocket.ClosePolicyViolation, "message not completed in time"
+				}
 				return websocket.CloseGoingAway, "no pong received"
 			case errors.Is(err, websocket.ErrReadLimit):
 				return websocket.CloseMessageTooBig, "message too large"
+			case errors.Is(err, errPartialBudget):
+				return websocket.CloseTryAgainLater, "server busy: too many unfinished messages"
 			}
 			return websocket.CloseNormalClosure, ""
 		}
 		if typ != websocket.TextMessage {
 			return websocket.CloseUnsupportedData, "binary messages are not supported"
+		}
+		if !utf8.Valid(msg) {
+			return websocket.CloseInvalidFramePayloadData, "text message is not valid UTF-8"
 		}
 		select {
 		case c.sem <- struct{}{}: // pauses reading while the cap is reached
@@ -170,12 +201,101 @@ func (c *wsConn) readLoop() (code int, text string) {
 			<-c.sem // shutting down: the message is dropped
 			continue
 		}
+		c.budget.add(int64(cap(msg)))
 		select {
 		case c.queue <- msg:
 		default:
 			go c.work(msg)
 		}
 	}
+}
+
+// readMessage reads the next message in chunks. Past its first
+// partialFree bytes, what it holds is charged to the handler's partial
+// budget until it is complete; a message that would take that past its
+// limit fails with errPartialBudget. A message that grows past its first
+// chunk, or that is still incomplete at a pong, must be complete within
+// the message timeout.
+func (c *wsConn) readMessage() (int, []byte, error) {
+	typ, r, err := c.ws.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	if typ != websocket.TextMessage {
+		return typ, nil, nil
+	}
+	c.inMessage = true
+	h := c.h
+	limit := h.cfg.maxMessage + 1 // room to see the end of a message of the largest size
+	var charged int64
+	defer func() {
+		if charged > 0 {
+			h.partial.Add(-charged)
+		}
+	}()
+	buf := make([]byte, 0, 512)
+	for {
+		if len(buf) == cap(buf) {
+			n := min(2*int64(cap(buf)), max(limit, int64(cap(buf))+1))
+			if n > partialFree {
+				delta := n - max(int64(cap(buf)), partialFree)
+				if h.partial.Add(delta) > h.cfg.partialBudget {
+					h.partial.Add(-delta)
+					return 0, nil, errPartialBudget
+				}
+				charged += delta
+				if c.msgDeadline.IsZero() {
+					c.startMessageDeadline()
+				}
+			}
+			grown := make([]byte, len(buf), n)
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			c.endMessage() // on failure, the deadline stays for readLoop to see
+			return typ, buf, nil
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+	}
+}
+
+// pong moves the read deadline on, but never past the deadline of a
+// message being read: a client that answers pings between the fragments
+// of a message that never ends is cut off all the same.
+func (c *wsConn) pong(string) error {
+	c.pongDeadline = time.Now().Add(c.h.cfg.pongWait)
+	if c.inMessage && c.msgDeadline.IsZero() {
+		c.msgDeadline = time.Now().Add(c.h.cfg.messageTimeout)
+	}
+	c.setReadDeadline()
+	return nil
+}
+
+func (c *wsConn) startMessageDeadline() {
+	c.msgDeadline = time.Now().Add(c.h.cfg.messageTimeout)
+	c.setReadDeadline()
+}
+
+// endMessage lifts the deadline of the message just read.
+func (c *wsConn) endMessage() {
+	c.inMessage = false
+	if !c.msgDeadline.IsZero() {
+		c.msgDeadline = time.Time{}
+		c.setReadDeadline()
+	}
+}
+
+func (c *wsConn) setReadDeadline() {
+	d := c.pongDeadline
+	if !c.msgDeadline.IsZero() && c.msgDeadline.Before(d) {
+		d = c.msgDeadline
+	}
+	c.ws.SetReadDeadline(d)
 }
 
 // startCall counts a new call in flight, unless the connection is
@@ -220,15 +340,31 @@ func (c *wsConn) serve(msg []byte) {
 	if c.h.srv.HasSchemes() {
 		ctx = rpc.WithCredentials(ctx, c.sess.credentials())
 	}
-	if resp := c.h.srv.Handle(ctx, msg); resp != nil {
-		c.send(ctx, resp)
+	resp := c.h.srv.Handle(ctx, msg)
+	if resp == nil {
+		c.budget.release(int64(cap(msg)), 0)
+		return
 	}
+	// An answer that would take the connection past its budget while
+	// others wait to be written is not kept: its client gets -32005
+	// instead, and can ask again once it has read what it asked for.
+	if !c.budget.finish(int64(cap(msg)), resp) {
+		resp = limitAnswer(resp)
+		c.budget.charge(resp)
+	}
+	c.send(ctx, resp)
 }
 
-// send writes msg as one text message. A write that misses its deadline
-// closes the connection, so that a stalled reader holds up nothing but its
-// own connection.
+// send writes msg, already charged to the budget, as one text message,
+// and gives its bytes back. A write that misses its deadline closes the
+// connection, so that a stalled reader holds up nothing but its own
+// connection.
 func (c *wsConn) send(ctx context.Context, msg []byte) error {
+	defer c.budget.release(int64(len(msg)), 1)
+	return c.write(ctx, msg)
+}
+
+func (c *wsConn) write(ctx context.Context, msg []byte) error {
 	select {
 	case c.wlock <- struct{}{}:
 	case <-c.done:
@@ -328,8 +464,10 @@ func (h *Handler) untrack(c *wsConn) {
 // Shutdown stops accepting WebSocket connections, lets calls in flight
 // finish and send their responses, and closes every connection with 1001
 // (going away). Messages that arrive meanwhile start no call: their
-// clients see the connection close instead. When ctx ends first, it closes the remaining connections at
-// once, cancelling their calls' contexts, and returns ctx's error.
+// clients see the connection close instead. When ctx ends first, it
+// closes the remaining connections at once, cancelling their calls'
+// contexts, and returns ctx's error without waiting for those calls to
+// return.
 //
 // HTTP requests are not tracked here: call it beside http.Server.Shutdown,
 // which does not see hijacked WebSocket connections.
@@ -353,10 +491,12 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
+		// As http.Server.Shutdown does, return now: a call that ignores its
+		// context may run on, but its connection is closed and its answer
+		// goes nowhere.
 		for _, c := range conns {
 			c.close(websocket.CloseGoingAway, "server is shutting down")
 		}
-		<-done
 		return ctx.Err()
 	}
 }
