@@ -24,26 +24,46 @@ type RevocationStore interface {
 // FamilyStore tracks refresh-token families. A family starts when a pair is
 // issued and holds one live refresh token at a time: each refresh spends
 // the current token and names its successor. Presenting a spent token
-// means that it was copied, so the [Issuer] ends the whole family.
+// means that it was copied, so the [Issuer] ends the whole family, unless
+// it is the token that the last rotation spent, presented again within a
+// short grace window: two tabs refreshing at once. The store remembers
+// that token and when it was spent ([FamilyState]) so that the Issuer can
+// tell.
 //
 // Implementations must make RotateFamily atomic: of two concurrent
 // rotations of one token, one succeeds and the other gets
-// [ErrRefreshReused].
+// [ErrRefreshReused], and the state that Family reads afterwards is the
+// winner's whole: its spent token, its next one, its time.
 type FamilyStore interface {
 	// StartFamily records a new family of subject whose live refresh token
-	// is tokenID, expiring at expires.
+	// is tokenID, expiring at expires. Its state has no Previous token and
+	// a RotatedAt of now, by the store's clock.
 	StartFamily(ctx context.Context, family, subject, tokenID string, expires time.Time) error
 	// RotateFamily replaces the live token spent by next, now expiring at
-	// expires. It returns ErrRefreshReused when spent is not the live token,
-	// and ErrUnknownFamily when the family does not exist, has ended or has
-	// expired.
+	// expires, and records spent as the Previous token and now, by the
+	// store's clock, as RotatedAt. It returns ErrRefreshReused when spent
+	// is not the live token, and ErrUnknownFamily when the family does not
+	// exist, has ended or has expired; either way it changes nothing.
 	RotateFamily(ctx context.Context, family, spent, next string, expires time.Time) error
 	// EndFamily ends the family: its refresh tokens buy nothing more. Ending
 	// an unknown family is not an error.
 	EndFamily(ctx context.Context, family string) error
+	// Family returns the state of family, or ErrUnknownFamily when the store
+	// holds no such family (one that expired may already be forgotten).
+	Family(ctx context.Context, family string) (FamilyState, error)
 }
 
-// Errors a [FamilyStore] returns from RotateFamily.
+// FamilyState is what a FamilyStore knows of one refresh family.
+type FamilyState struct {
+	Subject   string
+	Live      string    // the id of the family's live refresh token
+	Previous  string    // the id the last rotation spent; "" before any rotation
+	RotatedAt time.Time // when the last rotation happened (or the family started), by the store's clock
+	Expires   time.Time // when the live refresh token expires
+	Ended     bool
+}
+
+// Errors a [FamilyStore] returns from RotateFamily and Family.
 var (
 	ErrRefreshReused = errors.New("security: refresh token already spent")
 	ErrUnknownFamily = errors.New("security: unknown or ended refresh family")
@@ -61,6 +81,7 @@ type MemoryStore struct {
 	revoked   map[string]memRevocation
 	log       []memLogEntry // revocations by seq; stale entries skipped
 	seq       int64         // the last revocation's sequence number
+	subjects  subjectIndex  // the subject revocations among revoked
 	families  map[string]*memFamily
 	strikes   map[string]Strikes
 	nextSweep time.Time
@@ -81,10 +102,12 @@ type memLogEntry struct {
 }
 
 type memFamily struct {
-	subject string
-	live    string
-	expires time.Time
-	ended   bool
+	subject  string
+	live     string
+	previous string
+	rotated  time.Time
+	expires  time.Time
+	ended    bool
 }
 
 // sweepEvery bounds how often a write scans for expired entries, so that
@@ -115,6 +138,7 @@ func (m *MemoryStore) Revoke(_ context.Context, id string, until time.Time) erro
 		m.revoked[id] = memRevocation{until: until, seq: m.seq}
 		m.log = append(m.log, memLogEntry{seq: m.seq, id: id})
 	}
+	m.subjects.add(id, until)
 	return nil
 }
 
@@ -124,6 +148,14 @@ func (m *MemoryStore) IsRevoked(_ context.Context, id string) (bool, error) {
 	r, ok := m.revoked[id]
 	m.mu.RUnlock()
 	return ok && !m.now().After(r.until), nil
+}
+
+// revokedSubject reports whether a token of subject issued at iat is revoked by a subject revocation.
+func (m *MemoryStore) revokedSubject(subject string, iat time.Time) bool {
+	now := m.now()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.subjects.revoked(subject, iat, now)
 }
 
 // RevocationsSince implements [RevocationLog]. Sequence numbers are
@@ -158,7 +190,7 @@ func (m *MemoryStore) StartFamily(_ context.Context, family, subject, tokenID st
 	if _, dup := m.families[family]; dup {
 		return errors.New("security: family id already in use")
 	}
-	m.families[family] = &memFamily{subject: subject, live: tokenID, expires: expires}
+	m.families[family] = &memFamily{subject: subject, live: tokenID, rotated: now, expires: expires}
 	return nil
 }
 
@@ -174,7 +206,7 @@ func (m *MemoryStore) RotateFamily(_ context.Context, family, spent, next string
 	if f.live != spent {
 		return ErrRefreshReused
 	}
-	f.live, f.expires = next, expires
+	f.previous, f.live, f.rotated, f.expires = spent, next, now, expires
 	return nil
 }
 
@@ -186,6 +218,25 @@ func (m *MemoryStore) EndFamily(_ context.Context, family string) error {
 		f.ended = true
 	}
 	return nil
+}
+
+// Family implements [FamilyStore]. An ended family is kept until it
+// expires; an expired one until the next sweep.
+func (m *MemoryStore) Family(_ context.Context, family string) (FamilyState, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	f, ok := m.families[family]
+	if !ok {
+		return FamilyState{}, ErrUnknownFamily
+	}
+	return FamilyState{
+		Subject:   f.subject,
+		Live:      f.live,
+		Previous:  f.previous,
+		RotatedAt: f.rotated,
+		Expires:   f.expires,
+		Ended:     f.ended,
+	}, nil
 }
 
 // UpdateStrikes implements [ThrottleStore]. update runs under the
@@ -245,6 +296,7 @@ func (m *MemoryStore) sweep(now time.Time) {
 		r, ok := m.revoked[e.id]
 		return !ok || r.seq != e.seq
 	})
+	m.subjects.sweep(now)
 	for id, f := range m.families {
 		if now.After(f.expires) {
 			delete(m.families, id)

@@ -102,6 +102,11 @@ func (s *Store) Migrate(ctx context.Context, component string, steps []string) e
 	return nil
 }
 
+// schema is the Store's migrations, component [Component]: schema[i]
+// takes the tables from version i to i+1. Append to it; never edit a
+// step that has shipped.
+var schema = []string{schemaV1, schemaV2}
+
 // schemaV1 is the first version of the Store's tables. Why each one is
 // shaped so is told in doc.go.
 const schemaV1 = `
@@ -141,4 +146,16 @@ CREATE TABLE warden_settings (
 	name  text PRIMARY KEY,
 	value bytea NOT NULL
 );
+`
+
+// schemaV2 adds what a refresh grace window needs
+// (security.FamilyState): the token that the last rotation spent and
+// when. Families from before it read as never rotated since the epoch, so
+// no grace applies to them; the defaults also serve inserts that do not
+// name the columns. A constant default adds a column without rewriting
+// the table.
+const schemaV2 = `
+ALTER TABLE warden_refresh_families
+	ADD COLUMN prev_token text NOT NULL DEFAULT '',
+	ADD COLUMN rotated_at timestamptz NOT NULL DEFAULT '1970-01-01 00:00:00+00';
 `

@@ -41,8 +41,8 @@ func TestOpenRace(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT count(*), max(version) FROM warden_migrations`).Scan(&rows, &version); err != nil {
 		t.Fatal(err)
 	}
-	if rows != 1 || version != 1 {
-		t.Errorf("warden_migrations holds %d rows, version %d; want 1 row, version 1", rows, version)
+	if rows != 1 || version != 2 {
+		t.Errorf("warden_migrations holds %d rows, version %d; want 1 row, version 2", rows, version)
 	}
 	// Applied twice, the first step would have two counter rows (or failed).
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM warden_revocation_seq`).Scan(&seqRows); err != nil {
@@ -119,7 +119,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 	if !errors.Is(err, pgstore.ErrNewerSchema) {
 		t.Fatalf("Open on a newer schema = %v, want ErrNewerSchema", err)
 	}
-	const want = "database schema version 5 for component warden is newer than this program's 1: upgrade the program"
+	const want = "database schema version 5 for component warden is newer than this program's 2: upgrade the program"
 	if !strings.Contains(err.Error(), want) {
 		t.Errorf("Open on a newer schema: %q; want it to say %q", err, want)
 	}

@@ -52,7 +52,8 @@ func WithMaxConns(n int32) Option { return func(o *options) { o.maxConns = n } }
 func WithMinConns(n int32) Option { return func(o *options) { o.minConns = n } }
 
 // WithClock sets the clock that IsRevoked and RotateFamily read to tell
-// whether a revocation or a family has expired. The default is time.Now.
+// whether a revocation or a family has expired, and that dates a family's
+// start and rotations. The default is time.Now.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // defaultConnectTimeout bounds each connection attempt when the URL does
@@ -110,7 +111,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	}
 	s := &Store{pool: pool, cfg: cfg, now: o.now}
 	s.closed, s.close = context.WithCancel(context.Background())
-	if err := s.Migrate(ctx, Component, []string{schemaV1}); err != nil {
+	if err := s.Migrate(ctx, Component, schema); err != nil {
 		s.Close()
 		return nil, err
 	}

@@ -14,7 +14,7 @@ import (
 // use is an error.
 func (s *Store) StartFamily(ctx context.Context, family, subject, tokenID string, expires time.Time) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.StmtContext(ctx, s.startFamily).ExecContext(ctx, family, subject, tokenID, untilMillis(expires))
+		_, err := tx.StmtContext(ctx, s.startFamily).ExecContext(ctx, family, subject, tokenID, millis(s.now()), untilMillis(expires))
 		return err
 	})
 	if err != nil {
@@ -29,6 +29,9 @@ func (s *Store) StartFamily(ctx context.Context, family, subject, tokenID string
 // reads what the first wrote.
 func (s *Store) RotateFamily(ctx context.Context, family, spent, next string, expires time.Time) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		// Read under the write lock, so that by one clock rotations are
+		// dated in the order they commit.
+		now := s.now()
 		var live string
 		var ended bool
 		var exp int64
@@ -38,12 +41,12 @@ func (s *Store) RotateFamily(ctx context.Context, family, spent, next string, ex
 			return security.ErrUnknownFamily
 		case err != nil:
 			return err
-		case ended || s.now().After(fromMillis(exp)):
+		case ended || now.After(fromMillis(exp)):
 			return security.ErrUnknownFamily
 		case live != spent:
 			return security.ErrRefreshReused
 		}
-		_, err = tx.StmtContext(ctx, s.rotate).ExecContext(ctx, next, untilMillis(expires), family)
+		_, err = tx.StmtContext(ctx, s.rotate).ExecContext(ctx, spent, next, millis(now), untilMillis(expires), family)
 		return err
 	})
 	if err != nil && !errors.Is(err, security.ErrUnknownFamily) && !errors.Is(err, security.ErrRefreshReused) {
@@ -64,4 +67,20 @@ func (s *Store) EndFamily(ctx context.Context, family string) error {
 		return fmt.Errorf("sqlitestore: end family: %w", err)
 	}
 	return nil
+}
+
+// Family implements [security.FamilyStore], with one query on the reader
+// pool. A family is kept until [Store.Sweep] finds it expired.
+func (s *Store) Family(ctx context.Context, family string) (security.FamilyState, error) {
+	var f security.FamilyState
+	var rotated, expires int64
+	err := s.familyState.QueryRowContext(ctx, family).Scan(&f.Subject, &f.Live, &f.Previous, &rotated, &expires, &f.Ended)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return security.FamilyState{}, security.ErrUnknownFamily
+	case err != nil:
+		return security.FamilyState{}, fmt.Errorf("sqlitestore: family: %w", err)
+	}
+	f.RotatedAt, f.Expires = fromMillis(rotated), fromMillis(expires)
+	return f, nil
 }

@@ -30,4 +30,11 @@ var schema = []string{
 		name  TEXT PRIMARY KEY,
 		value BLOB NOT NULL
 	);`,
+
+	// 2: what a refresh grace window needs (security.FamilyState): the
+	// token that the last rotation spent and when. Families from before
+	// it read as never rotated since the epoch, so no grace applies to
+	// them; the defaults also serve inserts that do not name the columns.
+	`ALTER TABLE warden_families ADD COLUMN prev_token TEXT NOT NULL DEFAULT '';
+	ALTER TABLE warden_families ADD COLUMN rotated_at INTEGER NOT NULL DEFAULT 0;`,
 }

@@ -29,11 +29,11 @@ type Store struct {
 	reader *sql.DB // a fixed pool of query_only connections (writer itself in memory)
 
 	// Statements prepared once, at Open, on the pool that runs them.
-	isRevoked, since, lookupSetting, ping            *sql.Stmt // reader
-	revoke, startFamily, family, rotate, endFamily   *sql.Stmt
-	strikes, putStrikes, deleteStrikes, sweepStrikes *sql.Stmt
-	insertSetting, setting                           *sql.Stmt
-	sweepRevocations, sweepFamilies                  *sql.Stmt
+	isRevoked, since, lookupSetting, ping, familyState *sql.Stmt // reader
+	revoke, startFamily, family, rotate, endFamily     *sql.Stmt
+	strikes, putStrikes, deleteStrikes, sweepStrikes   *sql.Stmt
+	insertSetting, setting                             *sql.Stmt
+	sweepRevocations, sweepFamilies                    *sql.Stmt
 }
 
 // Interfaces the Store implements.
@@ -59,7 +59,8 @@ type config struct {
 func WithReaders(n int) Option { return func(c *config) { c.readers = n } }
 
 // WithClock sets the clock that IsRevoked and RotateFamily read to tell
-// whether a revocation or a family has expired. The default is time.Now.
+// whether a revocation or a family has expired, and that dates a family's
+// start and rotations. The default is time.Now.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // WithBusyTimeout sets how long a statement waits for a lock that another
@@ -210,15 +211,17 @@ func (s *Store) prepare(ctx context.Context) error {
 		{s.reader, &s.since, `SELECT seq, id, until FROM warden_revocations WHERE seq > ? AND until >= ? ORDER BY seq`},
 		{s.reader, &s.lookupSetting, `SELECT value FROM warden_settings WHERE name = ?`},
 		{s.reader, &s.ping, `SELECT version FROM warden_migrations WHERE component = 'warden'`},
+		{s.reader, &s.familyState, `SELECT subject, live_token, prev_token, rotated_at, expires_at, ended
+			FROM warden_families WHERE family = ?`},
 
 		// A revocation with a later until replaces the row, which takes a
 		// new seq (AUTOINCREMENT never reuses one), so that followers that
 		// read the first one read it again.
 		{s.writer, &s.revoke, `REPLACE INTO warden_revocations (id, until) SELECT ?1, ?2
 			WHERE NOT EXISTS (SELECT 1 FROM warden_revocations WHERE id = ?1 AND until >= ?2)`},
-		{s.writer, &s.startFamily, `INSERT INTO warden_families (family, subject, live_token, expires_at) VALUES (?, ?, ?, ?)`},
+		{s.writer, &s.startFamily, `INSERT INTO warden_families (family, subject, live_token, rotated_at, expires_at) VALUES (?, ?, ?, ?, ?)`},
 		{s.writer, &s.family, `SELECT live_token, ended, expires_at FROM warden_families WHERE family = ?`},
-		{s.writer, &s.rotate, `UPDATE warden_families SET live_token = ?, expires_at = ? WHERE family = ?`},
+		{s.writer, &s.rotate, `UPDATE warden_families SET prev_token = ?, live_token = ?, rotated_at = ?, expires_at = ? WHERE family = ?`},
 		{s.writer, &s.endFamily, `UPDATE warden_families SET ended = 1 WHERE family = ?`},
 		{s.writer, &s.strikes, `SELECT n, last, until FROM warden_strikes WHERE key = ?`},
 		{s.writer, &s.putStrikes, `INSERT INTO warden_strikes (key, n, last, until) VALUES (?, ?, ?, ?)
@@ -291,7 +294,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) error {
 // Close closes the statements and both pools.
 func (s *Store) Close() error {
 	for _, stmt := range []*sql.Stmt{
-		s.isRevoked, s.since, s.lookupSetting, s.ping,
+		s.isRevoked, s.since, s.lookupSetting, s.ping, s.familyState,
 		s.revoke, s.startFamily, s.family, s.rotate, s.endFamily,
 		s.strikes, s.putStrikes, s.deleteStrikes, s.sweepStrikes,
 		s.insertSetting, s.setting, s.sweepRevocations, s.sweepFamilies,

@@ -34,21 +34,32 @@ type Opener func(t *testing.T) (a, b Store)
 //     a follower polls; the follower must see every id. A store whose
 //     cursors are not in commit order loses some.
 //   - Families: StartFamily, RotateFamily, EndFamily and their errors.
+//   - FamilyState: Family through the other handle reports the subject,
+//     the live token, the token the last rotation spent, when it happened
+//     and the expiry, after the start and after each rotation; a failed
+//     rotation changes none of it; an ended family reports Ended; an
+//     unknown one is [security.ErrUnknownFamily].
 //   - FamiliesRace: goroutines on both handles rotate one token; exactly
-//     one wins and the others get [security.ErrRefreshReused].
+//     one wins and the others get [security.ErrRefreshReused]; the state
+//     that both handles read is the winner's.
 //   - Strikes: UpdateStrikes sees what was stored, zero times survive the
 //     round trip, and storing the zero Strikes forgets the key.
 //   - StrikesRace: 2×50 goroutines increment one key; none is lost.
 //   - SweepStrikes: old unlocked keys go, locked and recent ones stay.
 //
 // Times are whole seconds, so a store may keep them at any precision down
-// to one second.
+// to one second. A family's RotatedAt is the one time the store chooses:
+// the kit expects it, within that second, between the wall-clock times
+// before and after the call that set it, so the stores it opens must tell
+// the time with time.Now (their default). Each store checks with a clock
+// of its own that RotatedAt is exactly its clock's time.
 func Run(t *testing.T, open Opener) {
 	t.Run("Revocations", func(t *testing.T) { testRevocations(t, open) })
 	t.Run("RevocationLog", func(t *testing.T) { testRevocationLog(t, open) })
 	t.Run("RevocationLogReRevoked", func(t *testing.T) { testReRevoked(t, open) })
 	t.Run("RevocationLogConcurrent", func(t *testing.T) { testLogConcurrent(t, open) })
 	t.Run("Families", func(t *testing.T) { testFamilies(t, open) })
+	t.Run("FamilyState", func(t *testing.T) { testFamilyState(t, open) })
 	t.Run("FamiliesRace", func(t *testing.T) { testFamiliesRace(t, open) })
 	t.Run("Strikes", func(t *testing.T) { testStrikes(t, open) })
 	t.Run("StrikesRace", func(t *testing.T) { testStrikesRace(t, open) })
@@ -416,10 +427,126 @@ func testFamiliesRace(t *testing.T, open Opener) {
 		if winner < 0 {
 			t.Fatalf("round %d: no rotation of the live token succeeded", round)
 		}
-		// The winner's token is the live one.
-		if err := rotate(ctx, b, family, fmt.Sprintf("next%d", winner), "after", now.Add(time.Hour)); err != nil {
-			t.Fatalf("round %d: the winner's token next%d is not live: %v", round, winner, err)
+		// Both handles read the winner's rotation, whole: what a loser
+		// reads to tell a racing tab from a copied token.
+		won := fmt.Sprintf("next%d", winner)
+		for name, s := range map[string]Store{"a": a, "b": b} {
+			st := familyState(ctx, t, s, family)
+			if st.Live != won || st.Previous != "t0" || st.Ended {
+				t.Errorf("round %d: Family through %s after the race = Live %q, Previous %q, Ended %v; want Live %q (the winner's), Previous t0, not ended",
+					round, name, st.Live, st.Previous, st.Ended, won)
+			}
 		}
+		// The winner's token is the live one.
+		if err := rotate(ctx, b, family, won, "after", now.Add(time.Hour)); err != nil {
+			t.Fatalf("round %d: the winner's token %s is not live: %v", round, won, err)
+		}
+		if st := familyState(ctx, t, a, family); st.Live != "after" || st.Previous != won {
+			t.Errorf("round %d: after rotating %s→after, Family = Live %q, Previous %q; want after, %s",
+				round, won, st.Live, st.Previous, won)
+		}
+	}
+}
+
+func familyState(ctx context.Context, t *testing.T, s Store, family string) security.FamilyState {
+	t.Helper()
+	st, err := s.Family(ctx, family)
+	if err != nil {
+		t.Fatalf("Family(%q): %v", family, err)
+	}
+	return st
+}
+
+// stamped calls fn and returns the wall-clock bounds, widened by the one
+// second of precision that a store may keep, between which a RotatedAt
+// that fn sets must lie.
+func stamped(t *testing.T, what string, fn func() error) (from, to time.Time) {
+	t.Helper()
+	from = time.Now()
+	if err := fn(); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	// Round(0) drops the monotonic reading, which a store's time lacks.
+	return from.Round(0).Add(-time.Second), time.Now().Round(0).Add(time.Second)
+}
+
+func testFamilyState(t *testing.T, open Opener) {
+	ctx, a, b, now := setup(t, open)
+	exp := now.Add(time.Hour)
+
+	type want struct {
+		live, previous string
+		expires        time.Time
+		ended          bool
+		from, to       time.Time // RotatedAt's bounds
+	}
+	check := func(step string, s Store, w want) security.FamilyState {
+		t.Helper()
+		st := familyState(ctx, t, s, "f")
+		if st.Subject != "alice" || st.Live != w.live || st.Previous != w.previous || !st.Expires.Equal(w.expires) || st.Ended != w.ended {
+			t.Errorf("%s: Family = Subject %q, Live %q, Previous %q, Expires %v, Ended %v; want alice, %q, %q, %v, %v",
+				step, st.Subject, st.Live, st.Previous, st.Expires, st.Ended, w.live, w.previous, w.expires, w.ended)
+		}
+		if st.RotatedAt.Before(w.from) || st.RotatedAt.After(w.to) {
+			t.Errorf("%s: RotatedAt = %v; want the store's time of it, between %v and %v", step, st.RotatedAt, w.from, w.to)
+		}
+		return st
+	}
+
+	from, to := stamped(t, "StartFamily", func() error { return a.StartFamily(ctx, "f", "alice", "t1", exp) })
+	started := check("after StartFamily, through the other handle", b, want{live: "t1", expires: exp, from: from, to: to})
+
+	from, to = stamped(t, "RotateFamily(t1→t2)", func() error { return rotate(ctx, b, "f", "t1", "t2", exp.Add(time.Hour)) })
+	first := check("after t1→t2", a, want{live: "t2", previous: "t1", expires: exp.Add(time.Hour), from: from, to: to})
+	if first.RotatedAt.Before(started.RotatedAt) {
+		t.Errorf("RotatedAt went back from %v at the start to %v at the first rotation", started.RotatedAt, first.RotatedAt)
+	}
+
+	from, to = stamped(t, "RotateFamily(t2→t3)", func() error { return rotate(ctx, a, "f", "t2", "t3", exp.Add(2*time.Hour)) })
+	w := want{live: "t3", previous: "t2", expires: exp.Add(2 * time.Hour), from: from, to: to}
+	second := check("after t2→t3", b, w)
+	if second.RotatedAt.Before(first.RotatedAt) {
+		t.Errorf("RotatedAt went back from %v at the first rotation to %v at the second", first.RotatedAt, second.RotatedAt)
+	}
+
+	// A reuse, of the previous token or an older one, changes nothing.
+	for _, spent := range []string{"t2", "t1"} {
+		if err := rotate(ctx, b, "f", spent, "t9", exp.Add(5*time.Hour)); !errors.Is(err, security.ErrRefreshReused) {
+			t.Fatalf("RotateFamily(%s) after it was spent = %v; want ErrRefreshReused", spent, err)
+		}
+		if st := check("after a reuse of "+spent, a, w); !st.RotatedAt.Equal(second.RotatedAt) {
+			t.Errorf("a reuse of %s moved RotatedAt from %v to %v", spent, second.RotatedAt, st.RotatedAt)
+		}
+	}
+
+	// An ended family keeps its tokens, for the Issuer to recognise them.
+	if err := a.EndFamily(ctx, "f"); err != nil {
+		t.Fatalf("EndFamily: %v", err)
+	}
+	w.ended = true
+	check("after EndFamily, through the other handle", b, w)
+	if err := rotate(ctx, a, "f", "t3", "t4", exp); !errors.Is(err, security.ErrUnknownFamily) {
+		t.Fatalf("RotateFamily of an ended family = %v; want ErrUnknownFamily", err)
+	}
+	check("after a rotation of the ended family", b, w)
+
+	for name, s := range map[string]Store{"a": a, "b": b} {
+		if st, err := s.Family(ctx, "nope"); !errors.Is(err, security.ErrUnknownFamily) {
+			t.Errorf("Family of an unknown family through %s = %+v, %v; want ErrUnknownFamily", name, st, err)
+		}
+	}
+
+	// An expired family may be forgotten; if it is not, it is reported as
+	// it was.
+	if err := b.StartFamily(ctx, "old", "bob", "o1", now.Add(-time.Hour)); err != nil {
+		t.Fatalf("StartFamily(expired an hour ago): %v", err)
+	}
+	switch st, err := a.Family(ctx, "old"); {
+	case errors.Is(err, security.ErrUnknownFamily):
+	case err != nil:
+		t.Errorf("Family of an expired family: %v; want its state or ErrUnknownFamily", err)
+	case st.Subject != "bob" || st.Live != "o1" || !st.Expires.Equal(now.Add(-time.Hour)):
+		t.Errorf("Family of an expired family = %+v; want bob's, live o1, expired at %v", st, now.Add(-time.Hour))
 	}
 }
 
