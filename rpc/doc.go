@@ -37,22 +37,26 @@
 //
 // [Server.Handle] takes one message and returns the response, or nil:
 //
-//  1. The message must be one JSON value (trailing data is a Parse error,
-//     -32700, id null), nested no deeper than the depth limit (64; deeper is
-//     -32600).
-//  2. An array is a batch: empty is one -32600; more items than the batch
-//     limit (100) is one -32600. Items run concurrently, at most
-//     [WithBatchConcurrency] at once, and their responses keep request
-//     order. A batch of notifications gets no response at all.
+//  1. The message must be one JSON value. Only JSON white space (space,
+//     tab, CR, LF; RFC 8259) may surround it or come between its tokens:
+//     a form feed, a vertical tab or a Unicode space is a Parse error,
+//     -32700, id null, as is trailing data. It may nest no deeper than the
+//     depth limit (64; deeper is -32600).
+//  2. An array is a batch. Empty is one -32600. A batch is answered with
+//     an array, in request order, holding one response for each item that
+//     gets one; a batch of notifications gets no response at all. See
+//     Batches below for its limits.
 //  3. Each request object is read by a small scanner (wire.go), not by
 //     encoding/json: "jsonrpc" must be exactly "2.0", "method" a string,
 //     "params" an array, an object, null or absent, and "id" a string, a
 //     number, null or absent. The id is echoed byte for byte, so large
 //     integers and fractions come back exactly as sent. An object or array
-//     id is -32600 with id null. A duplicate member ("method" twice, say) is
-//     -32600 with id null: Warden refuses to choose, so that an interceptor
-//     or a log can never see a different request than dispatch does.
-//     Unknown members are ignored. A request without an id is a
+//     id is -32600 with id null, and so is a string id that is not valid
+//     Unicode text (see Wire text). A duplicate member ("method" twice,
+//     say) is -32600 with id null: Warden refuses to choose, so that an
+//     interceptor or a log can never see a different request than dispatch
+//     does. Other invalid requests are answered with their id when it is
+//     readable. Unknown members are ignored. A request without an id is a
 //     notification: it gets no response, even on error, unless the request
 //     itself is invalid.
 //  4. The method is looked up (-32601 if absent) and its interceptor chain
@@ -63,7 +67,58 @@
 //     [Coder], keeps its code, message and data. An *[AuthError] becomes
 //     -32001 with its reason. Any other error is logged and sent as -32000
 //     "Server error". A panic is logged with its stack and sent as -32603
-//     "Internal error". [WithDebug] adds the error's text to data.
+//     "Internal error", as is a result that cannot be encoded. [WithDebug]
+//     adds the error's text to data. A client can cause these failures at
+//     will (+Inf from subtract [1.7e308,-1.7e308] cannot be encoded), so
+//     each method logs each kind at most once a second, at Error; the next
+//     line it writes carries "suppressed", the count of lines dropped
+//     meanwhile.
+//
+// # Batches
+//
+// Items run concurrently, at most [WithBatchConcurrency] at once (8), and
+// their responses keep request order. Two limits bound what a batch may
+// cost:
+//
+//   - Items: a batch holds at most [WithBatchLimit] items (100). None of a
+//     larger batch runs. Its items are only scanned, and it is answered
+//     with an array of -32600 errors whose data says the limit: one for
+//     each call, with that call's id, so that every client can match every
+//     call it is waiting for (go-ethereum's client and jrpc2 drop an answer
+//     they cannot match, and wait for their deadline). Notifications get
+//     nothing, as they would if they ran. Items that are not valid requests
+//     share one error with id null, which no client can match anyway; and
+//     when no item gets an error (every one is a notification), the array
+//     holds that one error alone, so the refusal is never silent. The
+//     answer is at most about four times the message's size.
+//   - Response size: a batch's responses may total at most
+//     [WithBatchResponseLimit] bytes (1 MiB). They are counted in request
+//     order, whatever order the items finish in, so the outcome never
+//     depends on scheduling. The response that passes the limit is still
+//     sent; every item after it is not run, or, if it already ran
+//     alongside, its response is dropped. Each call among them gets -32005
+//     "Limit exceeded" with data {"limit":"batch_response_bytes","max":N};
+//     notifications get nothing. This is go-ethereum's BatchResponseMaxSize,
+//     with a different code: go-ethereum sends -32003, which is Warden's
+//     Forbidden, and -32005 is the code Warden gives every cap, with data
+//     naming it. While the finished responses already pass the limit, no
+//     new item starts, so a batch holds at most the limit plus what its
+//     running items return.
+//
+// # Wire text
+//
+// Every answer is valid JSON text, UTF-8 (RFC 8259, section 8.1), and so a
+// valid WebSocket text frame (RFC 6455). What a client sent goes back
+// only in the id, byte for byte, so a string id must be valid Unicode:
+// valid UTF-8 with no escape of an unpaired surrogate ("\ud800"). The
+// grammar allows such an escape, but strict decoders (Rust's serde_json,
+// for one) refuse it, and the client could not read its own answer. Such
+// an id is -32600 with id null. A method name must be valid Unicode too;
+// it is not echoed, so that -32600 carries the request's id. Params are
+// held to the same rule, with -32602 naming the param. A handler's result
+// or error data that would go out as bytes that are not UTF-8 (from a
+// json.RawMessage or a MarshalJSON method; encoding/json repairs
+// ordinary strings) becomes -32603.
 //
 // # Security
 //
