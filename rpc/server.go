@@ -63,7 +63,9 @@ type config struct {
 type Option func(*config)
 
 // WithLogger sets the logger that receives handler errors, panics and
-// authentication failures. The default discards everything.
+// authentication failures. The default discards everything. Failures a
+// client can cause at will (handler errors, results that cannot be
+// encoded, panics) are written at most once a second per method and kind.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) {
 		if l != nil {
