@@ -91,3 +91,60 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestFamilyClock checks that a family's RotatedAt is the store's clock
+// at its start and at each rotation that succeeds.
+func TestFamilyClock(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := start
+	s := open(t, sqlitestore.Memory, sqlitestore.WithClock(func() time.Time { return clock }))
+	rotatedAt := func() time.Time {
+		t.Helper()
+		st, err := s.Family(ctx, "f")
+		must(t, err)
+		return st.RotatedAt
+	}
+	must(t, s.StartFamily(ctx, "f", "alice", "t1", start.Add(time.Hour)))
+	if got := rotatedAt(); !got.Equal(start) {
+		t.Errorf("RotatedAt after StartFamily = %v; want the store's clock, %v", got, start)
+	}
+	clock = start.Add(5 * time.Second)
+	must(t, s.RotateFamily(ctx, "f", "t1", "t2", start.Add(time.Hour)))
+	if got := rotatedAt(); !got.Equal(clock) {
+		t.Errorf("RotatedAt after RotateFamily = %v; want the store's clock, %v", got, clock)
+	}
+}
+
+// TestMigrateFamiliesToStep2 opens a file whose families were written
+// before step 2 (the grace window's columns): they read as never rotated
+// since the epoch, with no previous token, and rotate as before.
+func TestMigrateFamiliesToStep2(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "warden.db")
+	exp := time.Now().Add(time.Hour).Truncate(time.Second)
+
+	// Take a fresh file back to step 1, which is step 2 undone, and write
+	// a family as a program of step 1 did.
+	old, err := sqlitestore.Open(ctx, path)
+	must(t, err)
+	_, err = old.Writer().ExecContext(ctx, `
+		ALTER TABLE warden_families DROP COLUMN prev_token;
+		ALTER TABLE warden_families DROP COLUMN rotated_at;
+		UPDATE warden_migrations SET version = 1 WHERE component = 'warden';
+		INSERT INTO warden_families (family, subject, live_token, expires_at) VALUES ('f', 'alice', 't1', ?)`,
+		exp.UnixMilli())
+	must(t, err)
+	must(t, old.Close())
+
+	s := open(t, path)
+	st, err := s.Family(ctx, "f")
+	must(t, err)
+	if st.Subject != "alice" || st.Live != "t1" || st.Previous != "" || !st.RotatedAt.Equal(time.Unix(0, 0)) || !st.Expires.Equal(exp) || st.Ended {
+		t.Errorf("a family from step 1 = %+v; want alice's, live t1, no previous, rotated at the epoch, expiring %v", st, exp)
+	}
+	must(t, s.RotateFamily(ctx, "f", "t1", "t2", exp))
+	if st, err := s.Family(ctx, "f"); err != nil || st.Live != "t2" || st.Previous != "t1" || st.RotatedAt.Equal(time.Unix(0, 0)) {
+		t.Errorf("after rotating the family from step 1: %+v, %v; want live t2, previous t1, a RotatedAt of now", st, err)
+	}
+}
