@@ -69,8 +69,9 @@ type RevocationCacheOption func(*RevocationCache)
 
 // WithPollInterval sets how often the cache reads new revocations
 // (default [DefaultPollInterval], or [DefaultWatchedPollInterval] when the
-// log pushes them). It bounds how late a revocation made by another process
-// takes effect when pushes are lost.
+// log pushes them, and never more than half the staleness bound). It
+// bounds how late a revocation made by another process takes effect when
+// pushes are lost.
 func WithPollInterval(d time.Duration) RevocationCacheOption {
 	return func(c *RevocationCache) { c.poll = d }
 }
@@ -117,8 +118,13 @@ func NewRevocationCache(log RevocationLog, opts ...RevocationCacheOption) (*Revo
 	} else {
 		c.poll = DefaultPollInterval
 	}
+	defaultPoll := c.poll
 	for _, o := range opts {
 		o(c)
+	}
+	if c.poll == defaultPoll && c.maxStale > 0 {
+		// A default poll fits whatever bound was given.
+		c.poll = min(c.poll, c.maxStale/2)
 	}
 	if c.poll <= 0 {
 		return nil, errors.New("security: the poll interval must be positive")

@@ -468,3 +468,17 @@ func TestRevokeSubject(t *testing.T) {
 		t.Error("IssueAccess granted more than the maximum TTL")
 	}
 }
+
+// A default poll shrinks to fit a short staleness bound, for a log that
+// pushes (whose default poll is a second) as for one that does not.
+func TestRevocationCacheShortBound(t *testing.T) {
+	for _, log := range []security.RevocationLog{security.NewMemoryStore(), &watchedLog{MemoryStore: security.NewMemoryStore()}} {
+		c, err := security.NewRevocationCache(log, security.WithMaxStaleness(time.Second))
+		if err != nil {
+			t.Fatalf("%T: %v", log, err)
+		}
+		if err := c.Sync(context.Background()); err != nil || c.Health() != nil {
+			t.Fatalf("%T: Sync %v, Health %v", log, err, c.Health())
+		}
+	}
+}

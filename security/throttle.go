@@ -104,3 +104,27 @@ func (t *Throttle) Refund(ctx context.Context, key string, limit ThrottleLimit) 
 func (t *Throttle) Reset(ctx context.Context, key string) error {
 	return t.store.UpdateStrikes(ctx, key, func(Strikes) Strikes { return Strikes{} })
 }
+
+// Mark remembers key for d: a fact a policy keys on, such as an address
+// an account has signed in from. It is kept in the store, as strikes are,
+// so every instance sees it.
+func (t *Throttle) Mark(ctx context.Context, key string, d time.Duration) error {
+	now := t.now()
+	return t.store.UpdateStrikes(ctx, key, func(Strikes) Strikes {
+		return Strikes{N: 1, Last: now, Until: now.Add(d)}
+	})
+}
+
+// Marked reports whether key was marked less than the mark's d ago.
+func (t *Throttle) Marked(ctx context.Context, key string) (bool, error) {
+	now := t.now()
+	marked := false
+	err := t.store.UpdateStrikes(ctx, key, func(s Strikes) Strikes {
+		marked = now.Before(s.Until)
+		if !marked {
+			return Strikes{}
+		}
+		return s
+	})
+	return marked, err
+}

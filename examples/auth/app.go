@@ -35,29 +35,18 @@ type app struct {
 	hasher      *security.Hasher
 	issuer      *security.Issuer
 	throttle    *security.Throttle
+	slots       *hashSlots     // hashing slots per client address
 	proxies     []netip.Prefix // peers trusted to say who the client is
 	logger      *slog.Logger
 }
 
 // options are the server's settings beyond the store and the secret.
 type options struct {
-	scryptLn       int            // the scrypt cost of new hashes (security.DefaultScryptLn outside tests)
-	trustedProxies []netip.Prefix // see withClientAddr
-	maxStaleness   time.Duration  // the revocation cache's bound; 0 means the default
+	scryptLn       int              // the scrypt cost of new hashes (security.DefaultScryptLn outside tests)
+	trustedProxies []netip.Prefix   // see withClientAddr
+	maxStaleness   time.Duration    // the revocation cache's bound; 0 means the default
+	now            func() time.Time // the throttle's clock; nil means time.Now
 }
-
-// The throttle's policies. Sign-in attempts are charged to the account and
-// to the client's address; sign-ups, each of which costs a password hash,
-// to the address.
-var (
-	signInAccountLimit = security.ThrottleLimit{Free: 5, Base: time.Second, Max: 15 * time.Minute, Forget: 15 * time.Minute}
-	signInAddrLimit    = security.ThrottleLimit{Free: 20, Base: time.Second, Max: 15 * time.Minute, Forget: 15 * time.Minute}
-	signUpAddrLimit    = security.ThrottleLimit{Free: 10, Base: time.Second, Max: 15 * time.Minute, Forget: time.Hour}
-)
-
-// maxForget is the longest Forget of the limits above: strikes idle for
-// longer are swept.
-const maxForget = time.Hour
 
 // newApp builds the token machinery on secret and store. Revocations are
 // checked against a cache that follows the store: start it with run.
@@ -86,12 +75,12 @@ func newApp(store Store, secret []byte, o options, logger *slog.Logger) (*app, e
 	if err != nil {
 		return nil, err
 	}
-	th, err := security.NewThrottle(store, time.Now)
+	th, err := security.NewThrottle(store, o.now)
 	if err != nil {
 		return nil, err
 	}
 	return &app{store: store, users: newUserCache(store, time.Second, 10000), revocations: cache, hasher: h, issuer: iss, throttle: th,
-		proxies: o.trustedProxies, logger: logger}, nil
+		slots: newHashSlots(hashSlotsPerAddress), proxies: o.trustedProxies, logger: logger}, nil
 }
 
 // run follows the store's revocations and sweeps expired state until ctx
@@ -128,7 +117,7 @@ func (a *app) run(ctx context.Context) {
 func (a *app) rpcServer() *rpc.Server {
 	bearer := security.NewBearer(a.issuer.Verifier(),
 		security.WithDescription("An access token from sign_in, refresh or the token command."),
-		security.WithScopes(map[string]string{ScopeAdmin: "See every user (list_users)."}))
+		security.WithScopes(map[string]string{ScopeAdmin: "See and delete users (list_users, delete_user)."}))
 	srv := rpc.NewServer(
 		rpc.WithLogger(a.logger),
 		rpc.WithScheme("bearer", bearer),
@@ -164,6 +153,17 @@ func (a *app) rpcServer() *rpc.Server {
 	srv.MustRegister("list_users", a.listUsers,
 		rpc.Summary("Lists every user."),
 		rpc.Security(rpc.Require("bearer", ScopeAdmin)))
+	srv.MustRegister("delete_user", a.deleteUserMethod,
+		rpc.Summary("Deletes a user and ends all of its tokens."),
+		rpc.Description("Every token the user was issued stops working on every instance sharing the database, "+
+			"WebSocket connections signed in with one included."),
+		rpc.Security(rpc.Require("bearer", ScopeAdmin)))
+	srv.MustRegister("change_password", a.changePassword,
+		rpc.Summary("Changes the signed-in user's password and signs out their other sessions."),
+		rpc.Description("The old password is checked and throttled as sign_in is. Every token issued to the user "+
+			"until now is revoked; the answer is a new pair for this session, which over a WebSocket is bound to it."),
+		rpc.Security(rpc.Require("bearer")),
+		rpc.Errors(rpc.LimitExceeded(1000)))
 	return srv
 }
 

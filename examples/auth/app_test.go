@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/wardenrpc/warden/rpc"
+	"github.com/wardenrpc/warden/security"
 	"github.com/wardenrpc/warden/transport"
 )
 
@@ -21,7 +24,14 @@ func newTestApp(t *testing.T) (*app, *httptest.Server) {
 // cluster sharing it, with its revocation cache running.
 func newTestAppOn(t testing.TB, store Store) (*app, *httptest.Server) {
 	t.Helper()
-	a, err := newApp(store, []byte("0123456789abcdef0123456789abcdef"), options{scryptLn: 4}, slog.New(slog.DiscardHandler))
+	return newTestAppWith(t, store, options{})
+}
+
+// newTestAppWith is newTestAppOn with options; the scrypt cost is lowered.
+func newTestAppWith(t testing.TB, store Store, o options) (*app, *httptest.Server) {
+	t.Helper()
+	o.scryptLn = 4
+	a, err := newApp(store, []byte("0123456789abcdef0123456789abcdef"), o, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,4 +92,154 @@ func TestDeletedUser(t *testing.T) {
 	signUp(t, c, "gone", "password2")
 	_, err = requireToken(t, authed)
 	wantCode(t, err, rpc.CodeUnauthorized)
+}
+
+// wsURL is the WebSocket URL of a test server's API.
+func wsURL(ts *httptest.Server) string { return "ws" + strings.TrimPrefix(ts.URL, "http") + APIPath }
+
+// A deleted user's tokens stop working everywhere, a bound WebSocket
+// included; only an admin may delete.
+func TestDeleteUserMethod(t *testing.T) {
+	a, ts := newTestApp(t)
+	c := dial(t, ts.URL+APIPath)
+	signUp(t, c, "admin", "password")
+	signUp(t, c, "victim", "password")
+	p := signIn(t, c, "victim", "password")
+	http := dial(t, ts.URL+APIPath, transport.WithBearer(p.AccessToken))
+	ws := dial(t, wsURL(ts))
+	if err := ws.Call(ctxT(t), "sign_in", []string{"victim", "password"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	wantUser(t, http, "victim")
+	wantUser(t, ws, "victim")
+
+	u, _, err := a.store.UserByKey(context.Background(), usernameKey("admin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := a.issuer.IssueAccess(context.Background(), security.Grant{Subject: u.ID, Scopes: []string{ScopeAdmin}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := dial(t, ts.URL+APIPath, transport.WithBearer(token))
+	wantCode(t, http.Call(ctxT(t), "delete_user", []string{"victim"}, nil), rpc.CodeForbidden)
+	wantCode(t, admin.Call(ctxT(t), "delete_user", []string{"nobody"}, nil), rpc.CodeInvalidParams)
+	if err := admin.Call(ctxT(t), "delete_user", []string{"VICTIM"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for name, cl := range map[string]*transport.Client{"http": http, "ws": ws} {
+		_, err := requireToken(t, cl)
+		if d := wantCode(t, err, rpc.CodeUnauthorized); d["reason"] != rpc.ReasonRevoked {
+			t.Errorf("%s: reason %v, want revoked", name, d["reason"])
+		}
+	}
+	wantCode(t, c.Call(ctxT(t), "refresh", []string{p.RefreshToken}, nil), rpc.CodeUnauthorized)
+}
+
+// change_password signs out every other session of the user, keeps this
+// one (bound anew over WebSocket), and is throttled as sign_in is.
+func TestChangePassword(t *testing.T) {
+	_, ts := newTestApp(t)
+	c := dial(t, ts.URL+APIPath)
+	signUp(t, c, "ada", "password")
+	other := signIn(t, c, "ada", "password")
+	elsewhere := dial(t, ts.URL+APIPath, transport.WithBearer(other.AccessToken))
+	ws := dial(t, wsURL(ts))
+	if err := ws.Call(ctxT(t), "sign_in", []string{"ada", "password"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, ws.Call(ctxT(t), "change_password", []string{"wrong-password", "new-password"}, nil), rpc.CodeInvalidParams)
+	wantCode(t, ws.Call(ctxT(t), "change_password", []string{"password", "short"}, nil), rpc.CodeInvalidParams)
+	var pair security.Pair
+	if err := ws.Call(ctxT(t), "change_password", map[string]string{"old_password": "password", "new_password": "new-password"}, &pair); err != nil {
+		t.Fatal(err)
+	}
+	wantUser(t, ws, "ada") // this session goes on, bound to its new token
+	wantUser(t, dial(t, ts.URL+APIPath, transport.WithBearer(pair.AccessToken)), "ada")
+	_, err := requireToken(t, elsewhere)
+	if d := wantCode(t, err, rpc.CodeUnauthorized); d["reason"] != rpc.ReasonRevoked {
+		t.Errorf("another session: reason %v, want revoked", d["reason"])
+	}
+	wantCode(t, c.Call(ctxT(t), "refresh", []string{other.RefreshToken}, nil), rpc.CodeUnauthorized)
+	wantCode(t, c.Call(ctxT(t), "sign_in", []string{"ada", "password"}, nil), rpc.CodeUnauthorized)
+	signIn(t, c, "ada", "new-password")
+	// Guessing the old password through change_password is throttled.
+	for i := 0; ; i++ {
+		err := ws.Call(ctxT(t), "change_password", []string{"guess", "new-password-2"}, nil)
+		if rpcErr(t, err).Code == rpc.CodeLimitExceeded {
+			break
+		}
+		if i > 10 {
+			t.Fatal("change_password guesses are not throttled")
+		}
+	}
+}
+
+// Regression: five wrong guesses from anywhere locked the owner out of
+// their account. Now attackers on other addresses cannot keep the owner
+// from signing in from an address they signed in from before, while brute
+// force from many addresses is still slowed for addresses the account has
+// not been used from.
+func TestOwnerNotLockedOutByOthers(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) // frozen: locks hold
+	proxies, _ := parseProxies("127.0.0.1")
+	_, ts := newTestAppWith(t, openTestStore(t, ":memory:"), options{trustedProxies: proxies, now: func() time.Time { return now }})
+	from := func(addr string) *transport.Client {
+		return dial(t, ts.URL+APIPath, transport.WithHeader("X-Forwarded-For", addr))
+	}
+	owner := from("198.51.100.1")
+	signUp(t, owner, "victim", "password")
+	signIn(t, owner, "victim", "password") // the owner's address is now known
+
+	// An attacker on one address is locked out of the account after five.
+	one := from("203.0.113.1")
+	var err error
+	for range 7 {
+		err = one.Call(ctxT(t), "sign_in", []string{"victim", "guess"}, nil)
+	}
+	wantCode(t, err, rpc.CodeLimitExceeded)
+	wantCode(t, one.Call(ctxT(t), "sign_in", []string{"victim", "password"}, nil), rpc.CodeLimitExceeded)
+
+	// Attackers spread over many addresses wear down the account's budget
+	// for unknown addresses.
+	for i := 0; ; i++ {
+		err = from(fmt.Sprintf("203.0.113.%d", 10+i%40)).Call(ctxT(t), "sign_in", []string{"victim", "guess"}, nil)
+		if rpcErr(t, err).Code == rpc.CodeLimitExceeded {
+			break
+		}
+		if i > 40 {
+			t.Fatal("guesses from many addresses were never slowed")
+		}
+	}
+	// A new address, even with the right password, must wait...
+	wantCode(t, from("192.0.2.9").Call(ctxT(t), "sign_in", []string{"victim", "password"}, nil), rpc.CodeLimitExceeded)
+	// ...but the owner, from their own address, signs in.
+	signIn(t, owner, "victim", "password")
+}
+
+func TestHashSlots(t *testing.T) {
+	h := newHashSlots(2)
+	r1, err1 := h.acquire("a")
+	r2, err2 := h.acquire("a")
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if _, err := h.acquire("a"); err == nil {
+		t.Fatal("a third slot for one address")
+	}
+	rb, err := h.acquire("b")
+	if err != nil {
+		t.Fatalf("another address: %v", err)
+	}
+	r1()
+	r3, err := h.acquire("a")
+	if err != nil {
+		t.Fatalf("after a release: %v", err)
+	}
+	r2()
+	r3()
+	rb()
+	if len(h.busy) != 0 {
+		t.Fatalf("slots leak: %v", h.busy)
+	}
 }

@@ -124,6 +124,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	if *maxStale <= 0 {
+		return fmt.Errorf("-max-staleness %v: must be positive", *maxStale)
+	}
+	// Load the revocations before listening, so that the first calls can
+	// be authorised; if the database fails now, the server starts closed
+	// and recovers when the feed does.
+	if err := a.revocations.Sync(ctx); err != nil {
+		logger.Warn("revocations not loaded; protected calls fail until they are", "error", err)
+	}
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	bgDone := make(chan struct{})
 	go func() {

@@ -38,18 +38,20 @@ func (a *app) signUp(ctx context.Context, c Credentials) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	if err := checkPassword(string(c.Password)); err != nil {
+	if err := checkNewPassword("password", string(c.Password)); err != nil {
 		return User{}, err
 	}
 	// Every sign-up costs a password hash: the address pays for it first.
-	addr := "sign_up/addr/" + clientAddr(ctx)
-	if err := a.charge(ctx, addr, signUpAddrLimit); err != nil {
-		a.logger.Warn("sign-up throttled", "client", clientAddr(ctx))
+	addr := clientAddr(ctx)
+	if err := a.charge(ctx, "sign_up/addr/"+addr, signUpAddrLimit); err != nil {
+		a.logger.Info("sign-up throttled", "client", addr)
 		return User{}, err
 	}
-	hash, err := a.hasher.Hash(ctx, string(c.Password))
+	hash, err := a.hash(ctx, addr, string(c.Password))
 	if err != nil {
-		a.refundIfNoSlot(ctx, err, addr, signUpAddrLimit)
+		if isLimit(err) { // no hashing slot: the attempt cost nothing
+			a.refund(ctx, "sign_up/addr/"+addr, signUpAddrLimit)
+		}
 		return User{}, err
 	}
 	u := User{ID: rand.Text(), Username: name, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
@@ -77,40 +79,20 @@ func (a *app) signIn(ctx context.Context, sess *transport.Session, c Credentials
 		return nil, security.ErrPasswordTooLong
 	}
 	key, addr := usernameKey(name), clientAddr(ctx)
-	// Charged before any hashing, to the account and to the address; a
-	// success refunds them.
-	account, from := "sign_in/account/"+key, "sign_in/addr/"+addr
-	if err := a.charge(ctx, account, signInAccountLimit); err != nil {
-		a.logger.Warn("sign-in throttled", "username", name, "client", addr)
-		return nil, err
-	}
-	if err := a.charge(ctx, from, signInAddrLimit); err != nil {
-		a.refund(ctx, account, signInAccountLimit)
-		a.logger.Warn("sign-in throttled", "username", name, "client", addr)
-		return nil, err
-	}
-	u, hash, err := a.store.UserByKey(ctx, key)
-	var ok bool
-	switch {
-	case errors.Is(err, ErrNoUser):
-		ok, err = a.hasher.VerifyDummy(ctx, password)
-	case err == nil:
-		ok, err = a.hasher.Verify(ctx, password, hash)
-	}
+	g, err := a.beginGuess(ctx, key, addr)
 	if err != nil {
-		// A hashing slot refused is the server's load, not a guess.
-		a.refundIfNoSlot(ctx, err, account, signInAccountLimit)
-		a.refundIfNoSlot(ctx, err, from, signInAddrLimit)
+		a.logger.Info("sign-in throttled", "username", name, "client", addr)
+		return nil, err
+	}
+	u, hash, ok, err := a.checkPassword(ctx, addr, key, password)
+	g.settle(ctx, ok, err)
+	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		a.logger.Info("sign-in failed", "username", name, "client", addr)
 		return nil, errSignIn()
 	}
-	if err := a.throttle.Reset(ctx, account); err != nil {
-		a.logger.Warn("throttle reset failed", "error", err)
-	}
-	a.refund(ctx, from, signInAddrLimit)
 	if a.hasher.NeedsRehash(hash) {
 		a.rehash(ctx, u, hash, password)
 	}
@@ -127,33 +109,39 @@ func (a *app) signIn(ctx context.Context, sess *transport.Session, c Credentials
 	return pair, nil
 }
 
-// charge charges one attempt to key, or returns -32005 with how long to
-// wait when key is locked.
-func (a *app) charge(ctx context.Context, key string, limit security.ThrottleLimit) error {
-	wait, err := a.throttle.Charge(ctx, key, limit)
+// checkPassword looks the account up and checks password against its hash,
+// in a hashing slot of addr's. An unknown account costs a hash too, so
+// that the answer's timing does not tell which names exist.
+func (a *app) checkPassword(ctx context.Context, addr, key, password string) (u User, hash string, ok bool, err error) {
+	release, err := a.slots.acquire(addr)
 	if err != nil {
-		return err
+		return User{}, "", false, err
 	}
-	if wait > 0 {
-		return rpc.LimitExceeded((wait + time.Millisecond - 1).Milliseconds())
+	defer release()
+	u, hash, err = a.store.UserByKey(ctx, key)
+	switch {
+	case errors.Is(err, ErrNoUser):
+		ok, err = a.hasher.VerifyDummy(ctx, password)
+	case err == nil:
+		ok, err = a.hasher.Verify(ctx, password, hash)
 	}
-	return nil
+	return u, hash, ok, err
 }
 
-// refund gives back an attempt charged to key.
-func (a *app) refund(ctx context.Context, key string, limit security.ThrottleLimit) {
-	if err := a.throttle.Refund(ctx, key, limit); err != nil {
-		a.logger.Warn("throttle refund failed", "error", err)
+// hash hashes password in a hashing slot of addr's.
+func (a *app) hash(ctx context.Context, addr, password string) (string, error) {
+	release, err := a.slots.acquire(addr)
+	if err != nil {
+		return "", err
 	}
+	defer release()
+	return a.hasher.Hash(ctx, password)
 }
 
-// refundIfNoSlot refunds an attempt that the hasher refused for lack of a
-// slot (-32005): the server was busy; the attempt proved nothing.
-func (a *app) refundIfNoSlot(ctx context.Context, err error, key string, limit security.ThrottleLimit) {
+// isLimit reports whether err is -32005: a limit, not a verdict.
+func isLimit(err error) bool {
 	var re *rpc.Error
-	if errors.As(err, &re) && re.Code == rpc.CodeLimitExceeded {
-		a.refund(ctx, key, limit)
-	}
+	return errors.As(err, &re) && re.Code == rpc.CodeLimitExceeded
 }
 
 // rehash stores a new hash of a correct password whose stored hash has
@@ -185,14 +173,97 @@ func (a *app) currentUser(ctx context.Context) (*User, error) {
 	return &u, nil
 }
 
-// deleteUser deletes the user with id, ends its refresh families, and
-// forgets it here at once (other instances within the user cache's ttl).
+// deleteUser deletes the user with id and revokes every token it was
+// issued, on every instance; this one forgets it at once.
 func (a *app) deleteUser(ctx context.Context, id string) error {
 	if err := a.store.DeleteUser(ctx, id); err != nil {
 		return err
 	}
 	a.users.forget(id)
+	return a.issuer.RevokeSubject(ctx, id)
+}
+
+// UsernameParams are the params of delete_user.
+type UsernameParams struct {
+	Username StrictString `json:"username" jsonschema:"description=The user's name, compared as at sign-in."`
+}
+
+// deleteUserMethod is delete_user: an admin deletes a user, whose tokens
+// all stop working, on a bound WebSocket too.
+func (a *app) deleteUserMethod(ctx context.Context, admin *security.Principal, p UsernameParams) error {
+	name, err := normalizeUsername(string(p.Username))
+	if err != nil {
+		return err
+	}
+	u, _, err := a.store.UserByKey(ctx, usernameKey(name))
+	if errors.Is(err, ErrNoUser) {
+		return rpc.InvalidParams("username", "no such user")
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.deleteUser(ctx, u.ID); err != nil {
+		return err
+	}
+	a.logger.Info("user deleted", "username", u.Username, "by", admin.Subject)
 	return nil
+}
+
+// ChangePasswordParams are the params of change_password.
+type ChangePasswordParams struct {
+	OldPassword StrictString `json:"old_password" jsonschema:"description=The current password."`
+	NewPassword StrictString `json:"new_password" jsonschema:"description=8 to 1024 bytes of UTF-8."`
+}
+
+// changePassword checks the signed-in user's current password (throttled
+// as sign_in is), stores a hash of the new one, and revokes every token
+// the user was issued until now, on every instance: other sessions are
+// signed out. It returns a new pair for this session, and over a
+// WebSocket binds it.
+func (a *app) changePassword(ctx context.Context, u *User, sess *transport.Session, p ChangePasswordParams) (*security.Pair, error) {
+	oldPassword, newPassword := string(p.OldPassword), string(p.NewPassword)
+	if len(oldPassword) > MaxPasswordBytes {
+		return nil, security.ErrPasswordTooLong
+	}
+	if err := checkNewPassword("new_password", newPassword); err != nil {
+		return nil, err
+	}
+	key, addr := usernameKey(u.Username), clientAddr(ctx)
+	g, err := a.beginGuess(ctx, key, addr)
+	if err != nil {
+		return nil, err
+	}
+	_, hash, ok, err := a.checkPassword(ctx, addr, key, oldPassword)
+	g.settle(ctx, ok, err)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, rpc.InvalidParams("old_password", "does not match")
+	}
+	newHash, err := a.hash(ctx, addr, newPassword)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store.UpdateHash(ctx, u.ID, hash, newHash); errors.Is(err, ErrHashChanged) {
+		return nil, rpc.InvalidParams("old_password", "the password changed meanwhile")
+	} else if err != nil {
+		return nil, err
+	}
+	if err := a.issuer.RevokeSubject(ctx, u.ID); err != nil {
+		return nil, err
+	}
+	pair, err := a.issuer.Issue(ctx, security.Grant{Subject: u.ID})
+	if err != nil {
+		return nil, err
+	}
+	if sess != nil {
+		if err := sess.Authenticate(ctx, "bearer", pair.AccessToken); err != nil {
+			return nil, err
+		}
+	}
+	a.logger.Info("password changed", "username", u.Username, "client", addr)
+	return pair, nil
 }
 
 // requireToken returns the signed-in user: the tutorial's

@@ -107,7 +107,10 @@ func (s *PostgresStore) UserByID(ctx context.Context, id string) (User, error) {
 
 // UpdateHash implements [Store].
 func (s *PostgresStore) UpdateHash(ctx context.Context, id, old, hash string) error {
-	_, err := s.Pool().Exec(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3`, hash, id, old)
+	tag, err := s.Pool().Exec(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3`, hash, id, old)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = ErrHashChanged
+	}
 	return err
 }
 

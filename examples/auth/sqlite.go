@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -164,8 +165,14 @@ func (s *SQLiteStore) UserByID(ctx context.Context, id string) (User, error) {
 // UpdateHash implements [Store].
 func (s *SQLiteStore) UpdateHash(ctx context.Context, id, old, hash string) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?`, hash, id, old)
-		return err
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?`, hash, id, old)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmp.Or(err, ErrHashChanged)
+		}
+		return nil
 	})
 }
 

@@ -32,7 +32,8 @@ type Store interface {
 	UserByKey(ctx context.Context, key string) (User, string, error)
 	// UserByID returns the user with id, or ErrNoUser.
 	UserByID(ctx context.Context, id string) (User, error)
-	// UpdateHash replaces a user's password hash, if it is still old.
+	// UpdateHash replaces a user's password hash, if it is still old; it
+	// returns ErrHashChanged when it is not (or the user is gone).
 	UpdateHash(ctx context.Context, id, old, hash string) error
 	// DeleteUser removes the user with id and ends its refresh families.
 	// Deleting an unknown user is not an error.
@@ -60,6 +61,7 @@ var (
 	ErrUsernameTaken = errors.New("auth: username taken")
 	ErrNoUser        = errors.New("auth: no such user")
 	ErrNoSetting     = errors.New("auth: no such setting")
+	ErrHashChanged   = errors.New("auth: the password hash changed meanwhile")
 )
 
 // isPostgresURL reports whether -db names a PostgreSQL database rather

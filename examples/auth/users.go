@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
+	"golang.org/x/text/secure/precis"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/wardenrpc/warden/rpc"
@@ -129,23 +131,87 @@ func hex4(b []byte) (rune, bool) {
 	return r, true
 }
 
-// normalizeUsername trims name and puts it in Unicode NFC, the form that
-// is stored and shown. It refuses an empty name, one over
-// MaxUsernameRunes, and one with control or format characters.
+// normalizeUsername puts name in the form that is stored and shown: trimmed
+// and prepared by PRECIS's UsernameCasePreserved profile (RFC 8265), which
+// maps fullwidth letters to their ordinary forms, puts the name in NFC,
+// and refuses spaces, symbols, control and format characters. It also
+// refuses an empty name, one over MaxUsernameRunes, and one that mixes
+// letters of scripts that are not written together (UTS #39's "highly
+// restrictive" level), so that "аdmin" with a Cyrillic а cannot pass for
+// "admin"; fullwidth "ａｄｍｉｎ" maps to "admin" itself and is taken.
 func normalizeUsername(name string) (string, error) {
-	name = norm.NFC.String(strings.TrimSpace(name))
-	switch n := utf8.RuneCountInString(name); {
-	case n == 0:
-		return "", rpc.InvalidParams("username", "empty")
-	case n > MaxUsernameRunes:
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > 4*MaxUsernameRunes {
 		return "", rpc.InvalidParams("username", "longer than 64 characters")
 	}
-	for _, r := range name {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			return "", rpc.InvalidParams("username", "contains a control or format character")
-		}
+	if name == "" {
+		return "", rpc.InvalidParams("username", "empty")
+	}
+	name, err := precis.UsernameCasePreserved.String(name)
+	if err != nil {
+		return "", rpc.InvalidParams("username", "may hold letters, digits and ASCII punctuation, but no spaces, symbols or control characters")
+	}
+	if utf8.RuneCountInString(name) > MaxUsernameRunes {
+		return "", rpc.InvalidParams("username", "longer than 64 characters")
+	}
+	if mixedScripts(name) {
+		return "", rpc.InvalidParams("username", "mixes letters of different scripts")
 	}
 	return name, nil
+}
+
+// The scripts a username's letters may come from together, besides any
+// one script alone: UTS #39's highly restrictive sets.
+var scriptSets = [][]*unicode.RangeTable{
+	{unicode.Latin, unicode.Han, unicode.Hiragana, unicode.Katakana},
+	{unicode.Latin, unicode.Han, unicode.Bopomofo},
+	{unicode.Latin, unicode.Han, unicode.Hangul},
+}
+
+// mixedScripts reports whether name's letters come from scripts that are
+// not written together. Digits and punctuation (the Common and Inherited
+// scripts) go with any script.
+func mixedScripts(name string) bool {
+	var scripts []*unicode.RangeTable
+	for _, r := range name {
+		if unicode.In(r, unicode.Common, unicode.Inherited) {
+			continue
+		}
+		t := scriptOf(r)
+		if t == nil {
+			return true // a script we cannot tell: refuse rather than guess
+		}
+		if !slices.Contains(scripts, t) {
+			scripts = append(scripts, t)
+		}
+	}
+	if len(scripts) <= 1 {
+		return false
+	}
+	for _, set := range scriptSets {
+		if subset(scripts, set) {
+			return false
+		}
+	}
+	return true
+}
+
+func scriptOf(r rune) *unicode.RangeTable {
+	for _, t := range unicode.Scripts {
+		if unicode.Is(t, r) {
+			return t
+		}
+	}
+	return nil
+}
+
+func subset(a, b []*unicode.RangeTable) bool {
+	for _, t := range a {
+		if !slices.Contains(b, t) {
+			return false
+		}
+	}
+	return true
 }
 
 // usernameKey is the form in which usernames are compared: the normalised
@@ -155,14 +221,14 @@ func usernameKey(normalized string) string {
 	return norm.NFC.String(cases.Fold().String(normalized))
 }
 
-// checkPassword refuses a password that sign_up must not store: under
-// MinPasswordBytes or over MaxPasswordBytes.
-func checkPassword(p string) error {
+// checkNewPassword refuses, as param, a password that must not be stored:
+// under MinPasswordBytes or over MaxPasswordBytes.
+func checkNewPassword(param, p string) error {
 	switch {
 	case len(p) < MinPasswordBytes:
-		return rpc.InvalidParams("password", "shorter than 8 bytes")
+		return rpc.InvalidParams(param, "shorter than 8 bytes")
 	case len(p) > MaxPasswordBytes:
-		return rpc.InvalidParams("password", "longer than 1024 bytes")
+		return rpc.InvalidParams(param, "longer than 1024 bytes")
 	}
 	return nil
 }
