@@ -61,8 +61,8 @@ func TestLookAlikeUsernames(t *testing.T) {
 		}
 	}
 	for _, good := range []string{
-		"\u0430\u0434\u043c\u0438\u043d", // all Cyrillic: админ
-		"\u03b1\u03b8\u03b7\u03bd\u03b1", // all Greek
+		"\u0430\u0434\u043c\u0438\u043d",                         // all Cyrillic: админ
+		"\u03b1\u03b8\u03b7\u03bd\u03b1",                         // all Greek
 		"tanaka\u7530\u4e2d\u3072\u3089\u304c\u306a\u30ab\u30bf", // Latin + Han + kana, as Japanese is written
 		"email@test.com",
 		"user_1.name-2+tag",
