@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/wardenrpc/warden/rpc"
 	"github.com/wardenrpc/warden/security"
@@ -46,8 +47,10 @@ func ExampleProvidePrincipal() {
 func ExampleIssuer() {
 	ctx := context.Background()
 	ring, _ := security.NewKeyRing(security.HS256("k1", []byte("a secret of at least thirty-two bytes")))
-	store := security.NewMemoryStore() // revocations and refresh families
-	verifier, _ := security.NewVerifier(ring, "auth", "api", security.WithRevocations(store))
+	now := time.Now()
+	clock := func() time.Time { return now }
+	store := &security.MemoryStore{Now: clock} // revocations and refresh families
+	verifier, _ := security.NewVerifier(ring, "auth", "api", security.WithRevocations(store), security.WithClock(clock))
 	issuer, _ := security.NewIssuer(verifier, security.WithFamilies(store))
 
 	first, _ := issuer.Issue(ctx, security.Grant{Subject: "ada", Scopes: []string{"admin"}})
@@ -56,7 +59,11 @@ func ExampleIssuer() {
 	second, err := issuer.Refresh(ctx, first.RefreshToken)
 	fmt.Println("refresh:", err)
 
-	_, err = issuer.Refresh(ctx, first.RefreshToken) // spent: someone copied it
+	_, err = issuer.Refresh(ctx, first.RefreshToken) // a second tab, at once: the same rotation
+	fmt.Println("second tab:", err)
+
+	now = now.Add(time.Minute)
+	_, err = issuer.Refresh(ctx, first.RefreshToken) // spent a minute ago: someone copied it
 	fmt.Println("reuse:", err)
 
 	_, err = verifier.Verify(ctx, second.AccessToken) // the family is revoked
@@ -64,6 +71,7 @@ func ExampleIssuer() {
 	// Output:
 	// bearer 900
 	// refresh: <nil>
+	// second tab: <nil>
 	// reuse: auth revoked: security: refresh token already spent
 	// access after reuse: auth revoked: token or family revoked
 }

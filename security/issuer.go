@@ -23,6 +23,7 @@ type Issuer struct {
 	accessTTL  time.Duration
 	refreshTTL time.Duration
 	maxTTL     time.Duration // the longest IssueAccess grants
+	grace      time.Duration // how long a spent refresh token still buys the same rotation
 	families   FamilyStore
 	logger     *slog.Logger
 }
@@ -36,6 +37,20 @@ func WithAccessTTL(d time.Duration) IssuerOption { return func(i *Issuer) { i.ac
 // WithRefreshTTL sets how long a refresh token lives (default 7 days).
 // Each refresh issues a new one with a full lifetime.
 func WithRefreshTTL(d time.Duration) IssuerOption { return func(i *Issuer) { i.refreshTTL = d } }
+
+// DefaultRefreshGrace is how long, by default, a refresh token that was
+// just spent still buys a pair of the same rotation.
+const DefaultRefreshGrace = 10 * time.Second
+
+// WithRefreshGrace sets how long a refresh token presented again after it
+// was spent still counts as the same rotation rather than as reuse
+// (default 10 s; 0 turns it off). Two browser tabs refreshing one token at
+// once would otherwise sign the user out, the loser's request looking like
+// theft. Within the window the second presenter gets a new access token
+// and the family's live refresh token, so the family still has exactly
+// one: RFC 9700 (section 4.14.2) allows such a tolerance. A thief who
+// replays a token within the window gets the same, so keep it short.
+func WithRefreshGrace(d time.Duration) IssuerOption { return func(i *Issuer) { i.grace = d } }
 
 // DefaultMaxAccessTTL is the longest lifetime [Issuer.IssueAccess] grants
 // by default.
@@ -75,10 +90,14 @@ func NewIssuer(v *Verifier, opts ...IssuerOption) (*Issuer, error) {
 		accessTTL:  DefaultAccessTTL,
 		refreshTTL: DefaultRefreshTTL,
 		maxTTL:     DefaultMaxAccessTTL,
+		grace:      DefaultRefreshGrace,
 		logger:     slog.New(slog.DiscardHandler),
 	}
 	for _, o := range opts {
 		o(i)
+	}
+	if i.grace < 0 || i.grace > time.Minute {
+		return nil, fmt.Errorf("security: refresh grace %v is outside [0, 1m]", i.grace)
 	}
 	if i.accessTTL <= 0 || i.refreshTTL <= 0 || i.maxTTL <= 0 {
 		return nil, errors.New("security: token lifetimes must be positive")
@@ -264,6 +283,9 @@ func (i *Issuer) Refresh(ctx context.Context, refreshToken string) (*Pair, error
 	refreshExp := now.Add(i.refreshTTL)
 	switch err := i.families.RotateFamily(ctx, p.Family, p.TokenID, next, refreshExp); {
 	case errors.Is(err, ErrRefreshReused):
+		if pair, ok := i.sameRotation(ctx, p, g, now); ok {
+			return pair, nil
+		}
 		i.logger.LogAttrs(ctx, slog.LevelWarn, "refresh token reused; family revoked",
 			slog.String("subject", p.Subject), slog.String("family", p.Family))
 		if err := i.RevokeFamily(ctx, p.Family); err != nil {
@@ -276,6 +298,27 @@ func (i *Issuer) Refresh(ctx context.Context, refreshToken string) (*Pair, error
 		return nil, fmt.Errorf("security: rotating refresh family: %w", err)
 	}
 	return i.pair(now, g, p.Family, next, refreshExp)
+}
+
+// sameRotation answers a refresh token that the family's last rotation
+// spent less than the grace window ago: a new access token, with the
+// family's live refresh token. Anything else is reuse.
+func (i *Issuer) sameRotation(ctx context.Context, p *Principal, g Grant, now time.Time) (*Pair, bool) {
+	if i.grace == 0 {
+		return nil, false
+	}
+	st, err := i.families.Family(ctx, p.Family)
+	if err != nil || st.Ended || st.Previous != p.TokenID || st.Live == "" ||
+		now.Sub(st.RotatedAt) > i.grace || !now.Before(st.Expires) {
+		return nil, false
+	}
+	pair, err := i.pair(now, g, p.Family, st.Live, st.Expires)
+	if err != nil {
+		return nil, false
+	}
+	i.logger.LogAttrs(ctx, slog.LevelInfo, "refresh token presented again within the grace window",
+		slog.String("subject", p.Subject), slog.String("family", p.Family))
+	return pair, true
 }
 
 // Revoke signs p out: its token, and its refresh family if it has one, so

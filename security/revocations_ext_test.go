@@ -482,3 +482,68 @@ func TestRevocationCacheShortBound(t *testing.T) {
 		}
 	}
 }
+
+// Regression: two tabs refreshing one token at once signed the user out:
+// the loser's request looked like reuse and revoked the winner's new pair.
+// Within the grace window it is the same rotation, and the family keeps
+// one live refresh token; after it, reuse ends the family as before.
+func TestRefreshRaceHasAGraceWindow(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	first, err := f.iss.Issue(ctx, security.Grant{Subject: "alice", Scopes: []string{"read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	winner, err := f.iss.Refresh(ctx, first.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Add(2 * time.Second)
+	loser, err := f.iss.Refresh(ctx, first.RefreshToken)
+	if err != nil {
+		t.Fatalf("the second tab's refresh within the window: %v", err)
+	}
+	family := func(tok string) (string, string) {
+		p, err := f.v.VerifyRefresh(ctx, tok)
+		if err != nil {
+			t.Fatalf("VerifyRefresh: %v", err)
+		}
+		return p.Family, p.TokenID
+	}
+	wf, wid := family(winner.RefreshToken)
+	lf, lid := family(loser.RefreshToken)
+	if wf != lf || wid != lid {
+		t.Fatalf("two live refresh tokens: family %s/%s, ids %s/%s", wf, lf, wid, lid)
+	}
+	for _, pair := range []*security.Pair{winner, loser} {
+		p, err := f.v.Verify(ctx, pair.AccessToken)
+		if err != nil || !p.HasScope("read") {
+			t.Fatalf("an access token of the race: %v", err)
+		}
+	}
+	// The family goes on from either tab's refresh token.
+	next, err := f.iss.Refresh(ctx, loser.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Past the window, presenting a spent token is reuse: the family ends.
+	f.clk.Add(security.DefaultRefreshGrace + time.Second)
+	if _, err := f.iss.Refresh(ctx, winner.RefreshToken); reason(err) != rpc.ReasonRevoked {
+		t.Fatalf("reuse after the window: %v, want revoked", err)
+	}
+	if _, err := f.v.Verify(ctx, next.AccessToken); reason(err) != rpc.ReasonRevoked {
+		t.Fatalf("the family's newest access token after reuse: %v", err)
+	}
+	// A token spent two rotations ago is reuse even within the window.
+	g, err := f.iss.Issue(ctx, security.Grant{Subject: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, _ := f.iss.Refresh(ctx, g.RefreshToken)
+	if _, err := f.iss.Refresh(ctx, r1.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.iss.Refresh(ctx, g.RefreshToken); reason(err) != rpc.ReasonRevoked {
+		t.Fatalf("a token spent two rotations ago: %v, want revoked", err)
+	}
+}

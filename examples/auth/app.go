@@ -46,6 +46,7 @@ type options struct {
 	trustedProxies []netip.Prefix   // see withClientAddr
 	maxStaleness   time.Duration    // the revocation cache's bound; 0 means the default
 	now            func() time.Time // the throttle's clock; nil means time.Now
+	refreshGrace   *time.Duration   // the refresh grace window; nil means the default
 }
 
 // newApp builds the token machinery on secret and store. Revocations are
@@ -67,7 +68,11 @@ func newApp(store Store, secret []byte, o options, logger *slog.Logger) (*app, e
 	if err != nil {
 		return nil, err
 	}
-	iss, err := security.NewIssuer(v, security.WithFamilies(store), security.WithIssuerLogger(logger))
+	issOpts := []security.IssuerOption{security.WithFamilies(store), security.WithIssuerLogger(logger)}
+	if o.refreshGrace != nil {
+		issOpts = append(issOpts, security.WithRefreshGrace(*o.refreshGrace))
+	}
+	iss, err := security.NewIssuer(v, issOpts...)
 	if err != nil {
 		return nil, err
 	}

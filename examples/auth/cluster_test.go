@@ -264,8 +264,10 @@ func TestCluster(t *testing.T) {
 			} else {
 				db = filepath.Join(t.TempDir(), "auth.db")
 			}
-			a := start(t, db)
-			b := start(t, db)
+			// Refresh-token reuse is tested at once, not as a second tab.
+			noGrace := []string{"-refresh-grace", "0"}
+			a := startWith(t, db, noGrace)
+			b := startWith(t, db, noGrace)
 			logOnFailure(t, a, b)
 			ready(t, a, b)
 			testCluster(t, a, b)

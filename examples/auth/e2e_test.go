@@ -352,7 +352,7 @@ func TestWebSocketSignInOnConnection(t *testing.T) {
 // revokes its whole family.
 func TestRefreshRotationAndReuse(t *testing.T) {
 	t.Parallel()
-	s := start(t, "")
+	s := startWith(t, "", []string{"-refresh-grace", "0"}) // reuse at once, not a second tab
 	c := dial(t, s.url("http"))
 	signUp(t, c, "linus", "penguins!")
 	p1 := signIn(t, c, "linus", "penguins!")
@@ -377,6 +377,32 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	wantUser(t, dial(t, s.url("http"), transport.WithBearer(signIn(t, c, "linus", "penguins!").AccessToken)), "linus")
 	s.stop()
 	s.checkLog("penguins!", p1.AccessToken, p1.RefreshToken, p2.AccessToken, p2.RefreshToken)
+}
+
+// Two tabs refresh one token at once: within the grace window (10 s by
+// default) both get a pair, of one family with one live refresh token, and
+// the user stays signed in.
+func TestRefreshTwoTabs(t *testing.T) {
+	t.Parallel()
+	s := start(t, "")
+	c := dial(t, s.url("http"))
+	signUp(t, c, "tabs", "password")
+	p := signIn(t, c, "tabs", "password")
+	var a, b security.Pair
+	if err := c.Call(ctxT(t), "refresh", []string{p.RefreshToken}, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Call(ctxT(t), "refresh", []string{p.RefreshToken}, &b); err != nil {
+		t.Fatalf("the second tab: %v", err)
+	}
+	wantUser(t, dial(t, s.url("http"), transport.WithBearer(a.AccessToken)), "tabs")
+	wantUser(t, dial(t, s.url("http"), transport.WithBearer(b.AccessToken)), "tabs")
+	// Either tab's refresh token carries the family on; the other's is then spent.
+	var next security.Pair
+	if err := c.Call(ctxT(t), "refresh", []string{b.RefreshToken}, &next); err != nil {
+		t.Fatal(err)
+	}
+	wantUser(t, dial(t, s.url("http"), transport.WithBearer(next.AccessToken)), "tabs")
 }
 
 // 5. sign_out revokes the access token over HTTP and on a WebSocket that

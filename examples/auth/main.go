@@ -92,6 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	dbPath := fs.String("db", "auth.db", `SQLite database file, ":memory:", or a postgres:// URL shared by several instances`)
 	proxyList := fs.String("trusted-proxy", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For is believed")
 	maxStale := fs.Duration("max-staleness", security.DefaultMaxStaleness, "how stale the revocation state may grow before protected calls fail closed")
+	grace := fs.Duration("refresh-grace", security.DefaultRefreshGrace, "how long a spent refresh token still buys the same rotation (two tabs refreshing at once); 0 turns it off")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -120,7 +121,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	a, err := newApp(store, secret, options{scryptLn: ln, trustedProxies: proxies, maxStaleness: *maxStale}, logger)
+	a, err := newApp(store, secret, options{scryptLn: ln, trustedProxies: proxies, maxStaleness: *maxStale, refreshGrace: grace}, logger)
 	if err != nil {
 		return err
 	}
