@@ -4,9 +4,11 @@
 // no way to sign out. This server keeps the tutorial's method names and
 // client, and fixes those:
 //
-//   - sign_up(username, password) creates a user. Names are trimmed, put in
-//     Unicode NFC and compared without regard to case; passwords are 8 to
-//     1024 bytes of valid UTF-8, hashed with scrypt in passlib's format.
+//   - sign_up(username, password) creates a user. Names are trimmed,
+//     prepared by PRECIS (RFC 8265: fullwidth letters mapped, NFC, no
+//     spaces or symbols), refused when they mix scripts as look-alikes do,
+//     and compared without regard to case; passwords are 8 to 1024 bytes
+//     of valid UTF-8, hashed with scrypt in passlib's format.
 //   - sign_in(username, password) returns {access_token, token_type,
 //     expires_in, refresh_token}. An unknown user and a wrong password get
 //     the same error after the same work, and failures are throttled per
@@ -15,10 +17,16 @@
 //   - require_token() needs a bearer token and returns the user, whom a
 //     provider loads from the database and injects.
 //   - refresh(refresh_token) rotates the pair; a spent refresh token that
-//     comes back revokes its whole family.
+//     comes back revokes its whole family, unless it comes back within
+//     -refresh-grace (10 s), as from a second browser tab.
 //   - sign_out() revokes the access token and its family, and signs the
 //     WebSocket out.
-//   - list_users() needs the scope admin.
+//   - change_password(old_password, new_password) revokes every token of
+//     the user and returns a new pair for this session.
+//   - list_users() and delete_user(username) need the scope admin; a
+//     deleted user's tokens stop working everywhere.
+//   - rpc.authenticate(token) signs a WebSocket in with a token it already
+//     holds; rpc.discover returns the OpenRPC document.
 //
 // Users, refresh families, revoked token ids and sign-in throttle counts
 // live in an embedded SQLite file (-db, default auth.db; ":memory:" for
