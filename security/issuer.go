@@ -308,8 +308,11 @@ func (i *Issuer) sameRotation(ctx context.Context, p *Principal, g Grant, now ti
 		return nil, false
 	}
 	st, err := i.families.Family(ctx, p.Family)
+	// RotatedAt is the store's clock: one ahead of ours must not stretch
+	// the window.
+	since := now.Sub(st.RotatedAt)
 	if err != nil || st.Ended || st.Previous != p.TokenID || st.Live == "" ||
-		now.Sub(st.RotatedAt) > i.grace || !now.Before(st.Expires) {
+		since > i.grace || since < -i.grace || !now.Before(st.Expires) {
 		return nil, false
 	}
 	pair, err := i.pair(now, g, p.Family, st.Live, st.Expires)
