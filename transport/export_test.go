@@ -17,3 +17,7 @@ func Usage(h *Handler) (conns []ConnUsage, partial int64) {
 	}
 	return conns, h.partial.Load()
 }
+
+// SetAfterTrack makes h call fn in each new WebSocket connection's
+// goroutine as soon as Shutdown can see the connection.
+func SetAfterTrack(h *Handler, fn func()) { h.afterTrack = fn }

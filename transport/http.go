@@ -35,6 +35,8 @@ type Handler struct {
 	connMu  sync.Mutex
 	conns   map[*wsConn]struct{}
 	connWG  sync.WaitGroup
+
+	afterTrack func() // a test hook: runs once a connection is visible to Shutdown
 }
 
 type config struct {

@@ -106,7 +106,6 @@ func request(body string) string {
 	return fmt.Sprintf("POST / HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 }
 
-
 // roundTrip sends one call on c and reads its response.
 func roundTrip(t *testing.T, c net.Conn, br *bufio.Reader) {
 	t.Helper()

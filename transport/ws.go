@@ -130,6 +130,9 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.untrack(c)
+	if h.afterTrack != nil {
+		h.afterTrack()
+	}
 
 	c.ping.Reset(h.cfg.pingInterval)
 	c.close(c.readLoop())

@@ -576,13 +576,20 @@ func TestWSShutdownWithCallsInFlight(t *testing.T) {
 	shut := make(chan error, 1)
 	go func() { shut <- f.handler.Shutdown(ctx) }()
 
-	// New connections are refused while shutting down.
-	time.Sleep(50 * time.Millisecond)
-	_, err := transport.Dial(ctx, f.wsURL)
-	var he *transport.HandshakeError
-	if !errors.As(err, &he) || he.Status != http.StatusServiceUnavailable {
-		t.Errorf("dial during shutdown: want 503, got %v", err)
-	}
+	// New connections are refused once Shutdown has begun: dial until
+	// one is, closing any that got in first.
+	poll(t, "a dial during shutdown to be refused with 503", func() bool {
+		c, err := transport.Dial(ctx, f.wsURL)
+		if err == nil {
+			c.Close()
+			return false
+		}
+		var he *transport.HandshakeError
+		if !errors.As(err, &he) || he.Status != http.StatusServiceUnavailable {
+			t.Fatalf("dial during shutdown: want 503, got %v", err)
+		}
+		return true
+	})
 	select {
 	case err := <-shut:
 		t.Fatalf("shutdown returned (%v) before the call in flight finished", err)

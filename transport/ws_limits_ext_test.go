@@ -1,0 +1,366 @@
+package transport_test
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/wardenrpc/warden/rpc"
+	"github.com/wardenrpc/warden/transport"
+)
+
+// smallBuffers accepts connections whose send buffer is small, so that an
+// answer to a client that does not read stays in the server's memory
+// instead of in the kernel's.
+type smallBuffers struct{ net.Listener }
+
+func (l smallBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(16 << 10)
+	}
+	return c, err
+}
+
+// newBudgetServer serves "big" (n bytes of x) and "subtract" with opts,
+// over connections with small send buffers.
+func newBudgetServer(t testing.TB, opts ...transport.Option) (*transport.Handler, string) {
+	t.Helper()
+	s := rpc.NewServer()
+	s.MustRegister("subtract", func(a, b float64) float64 { return a - b }, rpc.Params("minuend", "subtrahend"))
+	s.MustRegister("big", func(n int) string { return strings.Repeat("x", n) }, rpc.Params("n"))
+	h := transport.NewHandler(s, opts...)
+	ts := httptest.NewUnstartedServer(h)
+	ts.Listener = smallBuffers{ts.Listener}
+	ts.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		h.Shutdown(ctx)
+		ts.Close()
+	})
+	return h, "ws" + strings.TrimPrefix(ts.URL, "http")
+}
+
+// dialStalled opens a WebSocket connection with a small receive buffer,
+// for a client that will not read.
+func dialStalled(t testing.TB, url string) *websocket.Conn {
+	t.Helper()
+	d := websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
+		c, err := net.Dial(network, addr)
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetReadBuffer(4 << 10)
+		}
+		return c, err
+	}}
+	ws, _, err := d.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	return ws
+}
+
+// poll calls cond every few milliseconds until it returns true, or fails
+// the test after a generous bound.
+func poll(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited in vain: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestWSConnectionBudgetBoundsNonReadingClients(t *testing.T) {
+	const (
+		budget  = 256 << 10
+		answer  = 64 << 10
+		clients = 20
+		calls   = 20
+	)
+	// The write timeout is far off: the budget alone must bound them.
+	h, url := newBudgetServer(t, transport.WithConnectionBudget(budget), transport.WithWriteTimeout(time.Minute))
+	for i := 0; i < clients; i++ {
+		ws := dialStalled(t, url)
+		for id := 0; id < calls; id++ {
+			msg := fmt.Sprintf(`{"jsonrpc":"2.0","method":"big","params":[%d],"id":%d}`, answer, id)
+			if err := ws.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Each connection may overshoot by one answer and the messages it
+	// serves; without the budget each would hold 16 answers.
+	const bound = budget + answer + 64<<10
+	check := func() (full int) {
+		conns, _ := transport.Usage(h)
+		for _, c := range conns {
+			if c.Held > bound {
+				t.Fatalf("a connection holds %d bytes, over its budget of %d", c.Held, budget)
+			}
+			if c.Held >= budget/2 {
+				full++
+			}
+		}
+		return full
+	}
+	poll(t, "every connection to fill half its budget", func() bool { return check() == clients })
+	for i := 0; i < 50; i++ { // and stay within it while the rest of their calls run
+		check()
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestWSConnectionBudgetReplacesAnswersOverIt(t *testing.T) {
+	const budget, answer, calls = 256 << 10, 128 << 10, 8
+	h, url := newBudgetServer(t, transport.WithConnectionBudget(budget), transport.WithWriteTimeout(time.Minute))
+	ws := dialStalled(t, url)
+	for id := 1; id <= calls; id++ {
+		ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"jsonrpc":"2.0","method":"big","params":[%d],"id":%d}`, answer, id)))
+	}
+	poll(t, "every call to be answered", func() bool {
+		conns, _ := transport.Usage(h)
+		return len(conns) == 1 && conns[0].Answers == calls
+	})
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	seen := map[int]bool{}
+	results, limited := 0, 0
+	for len(seen) < calls {
+		_, msg, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %d answers: %v", len(seen), err)
+		}
+		var resp struct {
+			ID     int             `json:"id"`
+			Result string          `json:"result"`
+			Error  json.RawMessage `json:"error"`
+		}
+		if err := json.Unmarshal(msg, &resp); err != nil || seen[resp.ID] {
+			t.Fatalf("answer %.80s: %v (seen %v)", msg, err, seen)
+		}
+		seen[resp.ID] = true
+		switch {
+		case len(resp.Result) == answer:
+			results++
+		case string(resp.Error) == `{"code":-32005,"message":"Limit exceeded","data":{"retry_after_ms":500}}`:
+			limited++
+		default:
+			t.Fatalf("answer %.200s", msg)
+		}
+	}
+	if results == 0 || limited == 0 {
+		t.Fatalf("%d results, %d answers replaced by -32005: want some of each", results, limited)
+	}
+	// Once read, the connection answers in full again.
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","method":"big","params":[10],"id":99}`))
+	if _, msg, err := ws.ReadMessage(); err != nil || !strings.Contains(string(msg), `"result":"xxxxxxxxxx"`) {
+		t.Fatalf("after reading: %s %v", msg, err)
+	}
+}
+
+func TestWSPartialBudgetHolds(t *testing.T) {
+	const budget, clients, half = 1 << 20, 100, 64 << 10
+	h, url := newBudgetServer(t, transport.WithPartialBudget(budget))
+	var (
+		mu    sync.Mutex
+		codes = map[int]int{}
+		wg    sync.WaitGroup
+		conns []*websocket.Conn
+	)
+	for i := 0; i < clients; i++ {
+		ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, ws)
+		// Half a message, in fragments, never finished.
+		w, err := ws.NextWriter(websocket.TextMessage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(strings.Repeat(" ", half)))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ws.SetReadDeadline(time.Now().Add(20 * time.Second))
+			_, _, err := ws.ReadMessage()
+			var ce *websocket.CloseError
+			code := 0
+			if errors.As(err, &ce) {
+				code = ce.Code
+			}
+			mu.Lock()
+			codes[code]++
+			mu.Unlock()
+		}()
+	}
+	// Each connection that holds its half message is charged at least
+	// half-4 KiB, so at most budget/(half-4 KiB) of them can.
+	holders := budget / (half - 4<<10)
+	poll(t, "the connections past the budget to be closed with 1013", func() bool {
+		if _, partial := transport.Usage(h); partial > budget {
+			t.Fatalf("unfinished messages hold %d bytes, over the budget of %d", partial, budget)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return codes[websocket.CloseTryAgainLater] >= clients-holders
+	})
+	if _, partial := transport.Usage(h); partial == 0 {
+		t.Fatal("no unfinished message was charged")
+	}
+	for _, ws := range conns {
+		ws.Close()
+	}
+	wg.Wait()
+	poll(t, "the budget to be given back", func() bool {
+		_, partial := transport.Usage(h)
+		return partial == 0
+	})
+}
+
+// frame is a masked client frame.
+func frame(fin bool, op byte, payload []byte) []byte {
+	b0 := op
+	if fin {
+		b0 |= 0x80
+	}
+	out := []byte{b0}
+	switch n := len(payload); {
+	case n < 126:
+		out = append(out, 0x80|byte(n))
+	case n < 1<<16:
+		out = append(out, 0x80|126, 0, 0)
+		binary.BigEndian.PutUint16(out[2:], uint16(n))
+	default:
+		out = append(out, 0x80|127, 0, 0, 0, 0, 0, 0, 0, 0)
+		binary.BigEndian.PutUint64(out[2:], uint64(n))
+	}
+	out = append(out, 0, 0, 0, 0) // a zero mask leaves the payload as is
+	return append(out, payload...)
+}
+
+// closeCode reads from ws, answering pings, until the server closes it,
+// and returns the close code.
+func closeCode(t *testing.T, ws *websocket.Conn) int {
+	t.Helper()
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, _, err := ws.ReadMessage()
+		if err == nil {
+			continue
+		}
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) {
+			t.Fatalf("want a close frame, got %v", err)
+		}
+		return ce.Code
+	}
+}
+
+func TestWSMessageTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		size int
+	}{
+		{"large", 8 << 10}, // past its first 4 KiB: timed from there
+		{"small", 3},       // timed from the first pong in its middle
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newWSFixture(t, transport.WithMessageTimeout(100*time.Millisecond),
+				transport.WithPing(20*time.Millisecond, time.Hour))
+			ws, _, err := websocket.DefaultDialer.Dial(f.wsURL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			// The start of a message, then nothing; pings are answered.
+			ws.NetConn().Write(frame(false, websocket.TextMessage, []byte(strings.Repeat(" ", tc.size))))
+			if code := closeCode(t, ws); code != websocket.ClosePolicyViolation {
+				t.Fatalf("a stalled message: close %d, want 1008", code)
+			}
+		})
+	}
+}
+
+func TestWSInvalidUTF8Closes1007(t *testing.T) {
+	f := newWSFixture(t)
+	ws, _, err := websocket.DefaultDialer.Dial(f.wsURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.WriteMessage(websocket.TextMessage, []byte("{\"jsonrpc\":\"2.0\",\"method\":\"subtract\",\"params\":[1,2],\"id\":\"\xff\"}"))
+	if code := closeCode(t, ws); code != websocket.CloseInvalidFramePayloadData {
+		t.Fatalf("invalid UTF-8: close %d, want 1007", code)
+	}
+}
+
+// Regression: after its deadline, Shutdown closed the connections but then
+// waited for every call to return, so a method that ignores its context
+// kept Shutdown, and a SIGTERM, waiting for ever.
+func TestWSShutdownReturnsAtDeadlineWhenCallIgnoresContext(t *testing.T) {
+	f := newWSFixture(t)
+	release, started := make(chan struct{}), make(chan struct{}, 1)
+	f.srv.MustRegister("stubborn", func() string {
+		started <- struct{}{}
+		<-release
+		return "late"
+	})
+	t.Cleanup(func() { close(release) }) // before the fixture's own Shutdown
+	c := f.dial(t)
+	go c.Call(testCtx(t), "stubborn", nil, nil)
+	<-started
+	ctx, cancel := context.WithTimeout(testCtx(t), 100*time.Millisecond)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- f.handler.Shutdown(ctx) }()
+	select {
+	case err := <-shut:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Shutdown past its deadline: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Shutdown is still waiting for a call that ignores its context")
+	}
+	<-c.Done() // and the connection is closed all the same
+}
+
+// Regression: the ping timer was assigned after track made the connection
+// visible to Shutdown, whose close stops it: a data race, seen under -race
+// when Shutdown closes the connection in between.
+func TestWSShutdownRacesWithPingTimer(t *testing.T) {
+	f := newWSFixture(t)
+	entered, proceed := make(chan struct{}), make(chan struct{})
+	transport.SetAfterTrack(f.handler, func() {
+		close(entered)
+		<-proceed
+	})
+	ws, _, err := websocket.DefaultDialer.Dial(f.wsURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	<-entered
+	shut := make(chan error, 1)
+	go func() { shut <- f.handler.Shutdown(testCtx(t)) }()
+	if code := closeCode(t, ws); code != websocket.CloseGoingAway {
+		t.Fatalf("close %d, want 1001", code)
+	}
+	close(proceed)
+	if err := <-shut; err != nil {
+		t.Fatal(err)
+	}
+}
