@@ -5,14 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/wardenrpc/warden/internal/golden"
 	"github.com/wardenrpc/warden/rpc"
 )
 
 // FuzzHandle feeds arbitrary messages to Server.Handle. Whatever comes in,
-// Handle must not panic, and any response must be one valid JSON value: a
-// response object, or a non-empty array of them.
+// Handle must not panic, and any response must be one valid JSON value in
+// valid UTF-8: a response object, or a non-empty array of them.
 func FuzzHandle(f *testing.F) {
 	for _, path := range golden.Files(f, "testdata", "*.js") {
 		for _, ex := range golden.Read(f, path) {
@@ -34,6 +35,9 @@ func FuzzHandle(f *testing.F) {
 		`null`,
 		`"x"`,
 		`[[]]`,
+		"{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[1],\"id\":\"\xff\"}",
+		`{"jsonrpc":"2.0","method":"echo","params":[1],"id":"\udc00"}`,
+		"\f{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[1],\"id\":1}",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -58,8 +62,8 @@ func FuzzHandle(f *testing.F) {
 		if resp == nil {
 			return
 		}
-		if !json.Valid(resp) {
-			t.Fatalf("response is not valid JSON: %q", resp)
+		if !json.Valid(resp) || !utf8.Valid(resp) {
+			t.Fatalf("response is not valid JSON text: %q", resp)
 		}
 		switch resp[0] {
 		case '{':
