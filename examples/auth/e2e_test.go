@@ -501,6 +501,64 @@ func TestTokenCommand(t *testing.T) {
 	}
 }
 
+// Regression: with the server on AUTH_JWT_SECRET, the token command run
+// without it printed a token the server refused, and wrote a secret of its
+// own into the server's database. It now signs with exactly the server's
+// secret, or refuses and says why.
+func TestTokenCommandUsesTheServersSecret(t *testing.T) {
+	t.Parallel()
+	const secret = "an-environment-secret-of-32-bytes-or-more"
+	s := start(t, "", "AUTH_JWT_SECRET="+secret)
+	signUp(t, dial(t, s.url("http")), "root", "toor-toor")
+	for _, tc := range []struct{ env, want string }{
+		{"", "set it for this command too"},
+		{"AUTH_JWT_SECRET=another-secret-of-32-bytes-or-more-000", "not the one the server started with"},
+	} {
+		cmd := exec.Command(binary, "token", "-db", s.db, "-u", "root")
+		cmd.Env = append(testEnv(), tc.env)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("env %q: %v %s, want a refusal saying %q", tc.env, err, out, tc.want)
+		}
+	}
+	cmd := exec.Command(binary, "token", "-db", s.db, "-u", "root")
+	cmd.Env = append(testEnv(), "AUTH_JWT_SECRET="+secret)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("with the server's secret: %v", err)
+	}
+	wantUser(t, dial(t, s.url("http"), transport.WithBearer(strings.TrimSpace(string(out)))), "root")
+}
+
+// The command line: -h succeeds, a bad flag is explained once and exits 2,
+// and the usage names the token command.
+func TestCommandLine(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-h"}, 0, "auth token -u NAME"},
+		{[]string{"token", "-h"}, 0, "Usage: auth token"},
+		{[]string{"-nope"}, 2, "flag provided but not defined: -nope"},
+		{[]string{"-log-level", "loud"}, 1, "-log-level"},
+		{[]string{"-log-format", "xml"}, 1, "-log-format"},
+		{[]string{"token"}, 2, "-u is required"},
+	} {
+		cmd := exec.Command(binary, tc.args...)
+		cmd.Env = testEnv()
+		cmd.Dir = t.TempDir()
+		out, _ := cmd.CombinedOutput()
+		if code := cmd.ProcessState.ExitCode(); code != tc.code || !strings.Contains(string(out), tc.want) {
+			t.Errorf("%v: exit %d, output %s; want exit %d with %q", tc.args, code, out, tc.code, tc.want)
+		}
+		if n := strings.Count(string(out), "flag provided but not defined"); n > 1 {
+			t.Errorf("%v: the error is printed %d times", tc.args, n)
+		}
+	}
+}
+
 // A short AUTH_JWT_SECRET is refused with a message that says why.
 func TestShortSecretRefused(t *testing.T) {
 	t.Parallel()

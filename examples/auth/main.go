@@ -60,6 +60,8 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -79,29 +81,66 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, logger); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "auth:", err)
-		}
-		stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	var usage usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.As(err, &usage): // the flag package has said what is wrong
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "auth:", err)
 		os.Exit(1)
 	}
 }
 
+// usageError is a command line the flag package refused and has already
+// explained, with the usage.
+type usageError struct{ error }
+
+// parseFlags parses args into fs, which prints its own errors and usage.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	return nil
+}
+
+const usageText = `Usage:
+  auth [flags]                       serve the security tutorial's API
+  auth token -u NAME [flags]         print an access token for an existing user
+
+Run "auth token -h" for the token command's flags. The server's flags:
+`
+
 // run runs the command line args: the server, or the token command. It
 // returns when ctx ends (the server shuts down gracefully) or on error.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, logger *slog.Logger) error {
+// Logs go to stderr.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "token" {
-		return tokenCommand(ctx, args[1:], getenv, stdout)
+		return tokenCommand(ctx, args[1:], getenv, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("auth", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageText)
+		fs.PrintDefaults()
+	}
+	logLevel := fs.String("log-level", "info", "least severe log level shown: debug, info, warn or error (debug shows why tokens are refused, never the tokens)")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dbPath := fs.String("db", "auth.db", `SQLite database file, ":memory:", or a postgres:// URL shared by several instances`)
 	proxyList := fs.String("trusted-proxy", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For is believed")
 	maxStale := fs.Duration("max-staleness", security.DefaultMaxStaleness, "how stale the revocation state may grow before protected calls fail closed")
 	grace := fs.Duration("refresh-grace", security.DefaultRefreshGrace, "how long a spent refresh token still buys the same rotation (two tabs refreshing at once); 0 turns it off")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, *logLevel, *logFormat)
+	if err != nil {
 		return err
 	}
 	proxies, err := parseProxies(*proxyList)
@@ -127,6 +166,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer store.Close()
 	secret, source, err := loadSecret(ctx, store, getenv)
 	if err != nil {
+		return err
+	}
+	if err := recordSecretSource(ctx, store, source, secret); err != nil {
 		return err
 	}
 	a, err := newApp(store, secret, options{scryptLn: ln, trustedProxies: proxies, maxStaleness: *maxStale, refreshGrace: grace}, logger)
@@ -194,8 +236,44 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 }
 
 // secretSetting is the name under which the store keeps the JWT secret
-// made on first start.
-const secretSetting = "jwt_secret"
+// made on first start; secretSourceSetting says where the server that
+// started last took its secret from, so that the token command uses the
+// same one or says why it cannot.
+const (
+	secretSetting       = "jwt_secret"
+	secretSourceSetting = "jwt_secret_source"
+)
+
+// recordSecretSource notes where the secret came from: "database", or
+// "env:" and a fingerprint of AUTH_JWT_SECRET, which tells nothing of it.
+func recordSecretSource(ctx context.Context, store Store, source string, secret []byte) error {
+	v := "database"
+	if source != "database" {
+		v = "env:" + secretFingerprint(secret)
+	}
+	return store.PutSetting(ctx, secretSourceSetting, []byte(v))
+}
+
+func secretFingerprint(secret []byte) string {
+	sum := sha256.Sum256(append([]byte("warden auth example secret\x00"), secret...))
+	return hex.EncodeToString(sum[:8])
+}
+
+// newLogger makes the server's logger from -log-level and -log-format.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("-log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("-log-format %q: want text or json", format)
+}
 
 // scryptLn reads AUTH_SCRYPT_LN, or returns the default cost.
 func scryptLn(getenv func(string) string) (int, error) {

@@ -48,6 +48,8 @@ type Store interface {
 	// LookupSetting returns the setting called name, or ErrNoSetting. It
 	// never creates one.
 	LookupSetting(ctx context.Context, name string) ([]byte, error)
+	// PutSetting stores value under name, replacing what was there.
+	PutSetting(ctx context.Context, name string, value []byte) error
 	// Sweep forgets revocations, families and strikes that have expired.
 	Sweep(ctx context.Context, now time.Time) error
 	// Ping reports whether the store can be reached.

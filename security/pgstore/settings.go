@@ -49,3 +49,18 @@ func (s *Store) LookupSetting(ctx context.Context, name string) ([]byte, error) 
 	}
 	return v, nil
 }
+
+// PutSetting stores value under name, replacing what was there: for what
+// the last writer should decide, such as where a server takes its secret
+// from. Settings that instances must agree on use [Store.Setting].
+func (s *Store) PutSetting(ctx context.Context, name string, value []byte) error {
+	if value == nil {
+		value = []byte{}
+	}
+	_, err := s.pool.Exec(ctx,
+		`INSERT INTO warden_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	if err != nil {
+		return fmt.Errorf("pgstore: setting %s: %w", name, err)
+	}
+	return nil
+}

@@ -123,3 +123,18 @@ func TestClock(t *testing.T) {
 		t.Errorf("RotateFamily two hours on = %v; want ErrUnknownFamily: the family has expired", err)
 	}
 }
+
+// PutSetting replaces; the last writer wins, through either handle.
+func TestPutSetting(t *testing.T) {
+	ctx := testContext(t)
+	url := pg.Database(t)
+	a, b := open(t, url), open(t, url)
+	for i, s := range []*pgstore.Store{a, b, a} {
+		if err := s.PutSetting(ctx, "source", []byte(fmt.Sprint("v", i))); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := b.LookupSetting(ctx, "source"); err != nil || string(v) != fmt.Sprint("v", i) {
+			t.Fatalf("after write %d: %q %v", i, v, err)
+		}
+	}
+}

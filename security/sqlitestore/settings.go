@@ -55,3 +55,21 @@ func (s *Store) LookupSetting(ctx context.Context, name string) ([]byte, error) 
 	}
 	return v, nil
 }
+
+// PutSetting stores value under name, replacing what was there: for what
+// the last writer should decide, such as where a server takes its secret
+// from. Settings that instances must agree on use [Store.Setting].
+func (s *Store) PutSetting(ctx context.Context, name string, value []byte) error {
+	if value == nil {
+		value = []byte{}
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO warden_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: setting %q: %w", name, err)
+	}
+	return nil
+}

@@ -78,3 +78,18 @@ func TestSettingRace(t *testing.T) {
 		}
 	}
 }
+
+// PutSetting replaces; the last writer wins, through either handle.
+func TestPutSetting(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "warden.db")
+	a, b := open(t, path), open(t, path)
+	for i, s := range []*sqlitestore.Store{a, b, a} {
+		if err := s.PutSetting(ctx, "source", []byte(fmt.Sprint("v", i))); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := b.LookupSetting(ctx, "source"); err != nil || string(v) != fmt.Sprint("v", i) {
+			t.Fatalf("after write %d: %q %v", i, v, err)
+		}
+	}
+}
