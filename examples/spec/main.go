@@ -50,7 +50,7 @@ func run(addr string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(handler, logger)
 	logger.Info("serving the JSON-RPC 2.0 specification's examples", "url", fmt.Sprintf("http://%s/", ln.Addr()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -68,6 +68,15 @@ func run(addr string, logger *slog.Logger) error {
 		return err
 	}
 	return wsErr
+}
+
+// newHTTPServer returns the server for handler: transport's, whose
+// timeouts and connection cap leave no connection open for ever without
+// progress.
+func newHTTPServer(handler http.Handler, logger *slog.Logger) *http.Server {
+	srv := transport.NewServer(handler)
+	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+	return srv
 }
 
 // newMux returns the example's routes, JSON-RPC over HTTP and WebSocket at

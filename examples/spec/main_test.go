@@ -26,16 +26,30 @@ const goldenURL = "http://127.0.0.1:8081/"
 
 func newTestServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	h, rpcHandler, err := newMux(slog.New(slog.DiscardHandler), goldenURL)
+	logger := slog.New(slog.DiscardHandler)
+	h, rpcHandler, err := newMux(logger, goldenURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(h)
+	// The server that run uses, timeouts and connection cap included.
+	ts := httptest.NewUnstartedServer(nil)
+	ts.Config = newHTTPServer(h, logger)
+	ts.Start()
 	t.Cleanup(func() {
 		rpcHandler.Shutdown(context.Background())
 		ts.Close()
 	})
 	return ts
+}
+
+// The example serves with every timeout set, so that no client holds a
+// connection for ever.
+func TestHTTPServerHasTimeouts(t *testing.T) {
+	srv := newHTTPServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler))
+	if srv.ReadHeaderTimeout <= 0 || srv.WriteTimeout <= 0 || srv.IdleTimeout <= 0 || srv.ConnState == nil {
+		t.Fatalf("header %v, write %v, idle %v, connection cap %v",
+			srv.ReadHeaderTimeout, srv.WriteTimeout, srv.IdleTimeout, srv.ConnState != nil)
+	}
 }
 
 // TestSpecExamples sends every golden protocol file of the engine, the
