@@ -42,11 +42,39 @@
 // Responses are written one at a time, each under a deadline
 // ([WithWriteTimeout]): a client that stops reading is disconnected and
 // holds up nothing else. A message over 1 MiB ([WithMaxMessageBytes])
-// closes the connection with 1009, and a binary message with 1003. The
-// server pings every 30 s and closes a connection that has not answered for
-// 60 s ([WithPing]). [Handler.Shutdown] refuses new connections, lets calls
-// in flight finish and send their responses, and closes every connection
-// with 1001.
+// closes the connection with 1009, a binary message with 1003, and a text
+// message that is not valid UTF-8 with 1007. The server pings every 30 s
+// and closes a connection that has not answered for 60 s ([WithPing]).
+// [Handler.Shutdown] refuses new connections, lets calls in flight finish
+// and send their responses, and closes every connection with 1001; at its
+// deadline it closes them at once and returns.
+//
+// # Memory
+//
+// What a client can make the server hold is bounded whatever it does.
+// Each WebSocket connection has a byte budget (4 MiB,
+// [WithConnectionBudget]) for the messages whose calls run and the answers
+// not yet written. While it is spent, nothing more is read from the
+// connection; an answer that would overspend it while others wait is
+// replaced by -32005 under the same id, so that the client can ask again
+// once it has read; and a client that reads nothing is dropped by the
+// write timeout. Messages are read in chunks: past their first 4 KiB,
+// unfinished ones are charged to a budget shared by all connections
+// (64 MiB, [WithPartialBudget]), and a connection whose message would
+// overspend it is closed with 1013. A message must be complete within 30 s
+// of its start ([WithMessageTimeout]), or the connection closes with 1008.
+//
+// # Serving
+//
+// [NewServer] returns an *http.Server for the handler, in the manner of
+// go-ethereum's node package, with every timeout set: the request header
+// (10 s), the body (30 s, and no slower than 1 KiB/s after 5 s), the
+// response (30 s, so that a client that does not read its answer is
+// dropped and the answer freed) and the wait for the next request on a
+// kept-alive connection (60 s). It caps open HTTP connections (1024): past
+// the cap a new connection replaces an idle one, or is closed unread.
+// Upgraded WebSocket connections leave the HTTP server's timeouts and cap
+// behind and keep the deadlines above.
 //
 // # Client
 //

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"time"
@@ -135,4 +137,43 @@ func ExampleHandler_Shutdown() {
 	// Output:
 	// pong
 	// websocket: close 1001 (going away): server is shutting down
+}
+
+// A server with every timeout set and a cap on connections, beside the
+// handler's own Shutdown for WebSocket connections.
+func ExampleNewServer() {
+	srv := rpc.NewServer()
+	srv.MustRegister("subtract", func(minuend, subtrahend float64) float64 {
+		return minuend - subtrahend
+	}, rpc.Params("minuend", "subtrahend"))
+	api := transport.NewHandler(srv)
+	hs := transport.NewServer(api, transport.WithMaxHTTPConnections(512))
+	hs.ErrorLog = log.New(io.Discard, "", 0) // or slog.NewLogLogger(…)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // or hs.Addr = …; hs.ListenAndServe()
+	if err != nil {
+		log.Fatal(err)
+	}
+	go hs.Serve(ln)
+
+	ctx := context.Background()
+	c, err := transport.Dial(ctx, "http://"+ln.Addr().String())
+	if err != nil {
+		log.Fatal(err)
+	}
+	var diff float64
+	if err := c.Call(ctx, "subtract", []int{42, 23}, &diff); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(diff)
+	c.Close()
+
+	// On SIGTERM: both at once, under one deadline.
+	shutdown, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	go api.Shutdown(shutdown)
+	if err := hs.Shutdown(shutdown); err != nil {
+		log.Fatal(err)
+	}
+	// Output: 19
 }
