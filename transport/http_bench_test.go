@@ -140,3 +140,37 @@ func BenchmarkSubtractWardenNamed(b *testing.B) {
 	const named = `{"jsonrpc":"2.0","method":"subtract","params":{"minuend":42,"subtrahend":23},"id":1}`
 	benchServe(b, transport.NewHandler(s), named, benchWant)
 }
+
+// BenchmarkHTTPServerSubtract serves subtract over loopback, keep-alive,
+// from a bare http.Server and from NewServer, so that the difference is
+// what the timeouts, the body deadline and the connection cap cost.
+func BenchmarkHTTPServerSubtract(b *testing.B) {
+	s := rpc.NewServer()
+	s.MustRegister("subtract", func(a, b float64) float64 { return a - b }, rpc.Params("minuend", "subtrahend"))
+	h := transport.NewHandler(s)
+	for _, tc := range []struct {
+		name string
+		srv  func() *http.Server
+	}{
+		{"plain", func() *http.Server { return &http.Server{Handler: h} }},
+		{"hardened", func() *http.Server { return transport.NewServer(h) }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			ts := httptest.NewUnstartedServer(nil)
+			ts.Config = tc.srv()
+			ts.Start()
+			defer ts.Close()
+			client := ts.Client()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				resp, err := client.Post(ts.URL, "application/json", strings.NewReader(benchBody))
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+}

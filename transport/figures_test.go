@@ -1,0 +1,174 @@
+package transport_test
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/wardenrpc/warden/rpc"
+	"github.com/wardenrpc/warden/transport"
+)
+
+// TestFigures measures what hostile clients make a server with the
+// default limits hold, for the notes. It takes about a minute and runs
+// only with WARDEN_FIGURES=1:
+//
+//	WARDEN_FIGURES=1 go test -run TestFigures -v ./transport/
+//
+// Clients and server share the process; the clients are bare connections
+// that hold little of their own, so the growth is nearly all the
+// server's.
+func TestFigures(t *testing.T) {
+	if os.Getenv("WARDEN_FIGURES") == "" {
+		t.Skip("set WARDEN_FIGURES=1 to measure")
+	}
+	// The size of the issue's probe: a batch of 100 rpc.discover calls.
+	const answer = 1_230_000
+	t.Run("100 HTTP clients that never read", func(t *testing.T) {
+		s := rpc.NewServer()
+		s.MustRegister("big", func(n int) string { return strings.Repeat("x", n) }, rpc.Params("n"))
+		var entered, returned atomic.Int64
+		api := transport.NewHandler(s)
+		hs := transport.NewServer(api)
+		inner := hs.Handler
+		hs.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			entered.Add(1)
+			defer returned.Add(1)
+			inner.ServeHTTP(w, r)
+		})
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		go hs.Serve(ln)
+		defer hs.Close()
+		before := measure()
+		var conns []net.Conn
+		for i := 0; i < 100; i++ {
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.(*net.TCPConn).SetReadBuffer(4 << 10)
+			conns = append(conns, c)
+			body := fmt.Sprintf(`{"jsonrpc":"2.0","method":"big","params":[%d],"id":1}`, answer)
+			fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+		}
+		for entered.Load() < 100 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(time.Second)
+		held := measure()
+		deadline := time.Now().Add(2 * transport.DefaultResponseTimeout)
+		for returned.Load() < 100 && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		after := measure()
+		t.Logf("while held: %s; after the response timeout (%d of 100 dropped): %s",
+			held.sub(before), returned.Load(), after.sub(before))
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	t.Run("100 WebSocket clients that never read", func(t *testing.T) {
+		h, url := newBudgetServer(t)
+		before := measure()
+		for i := 0; i < 100; i++ {
+			ws := dialStalled(t, url)
+			for id := 0; id < 20; id++ {
+				ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"jsonrpc":"2.0","method":"big","params":[%d],"id":%d}`, answer, id)))
+			}
+		}
+		var total, most int64
+		deadline := time.Now().Add(time.Minute)
+		for time.Now().Before(deadline) {
+			conns, _ := transport.Usage(h)
+			total, most = 0, 0
+			answers := 0
+			for _, c := range conns {
+				total += c.Held
+				most = max(most, c.Held)
+				answers += c.Answers
+			}
+			if answers == 100*20 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		held := measure()
+		t.Logf("held: %s; accounted %.1f MB in all, %.2f MB on the fullest connection", held.sub(before), mb(total), mb(most))
+	})
+	t.Run("1000 connections each holding a half-sent 1 MiB message", func(t *testing.T) {
+		h, url := newBudgetServer(t)
+		before := measure()
+		var wg sync.WaitGroup
+		var closed1013 atomic.Int64
+		var conns []*websocket.Conn
+		for i := 0; i < 1000; i++ {
+			ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, ws)
+			w, _ := ws.NextWriter(websocket.TextMessage)
+			w.Write([]byte(strings.Repeat(" ", 512<<10)))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, err := ws.ReadMessage()
+				if websocket.IsCloseError(err, websocket.CloseTryAgainLater) {
+					closed1013.Add(1)
+				}
+			}()
+		}
+		time.Sleep(2 * time.Second)
+		held := measure()
+		_, partial := transport.Usage(h)
+		t.Logf("held: %s; unfinished messages charged %.1f MB; %d of 1000 closed with 1013",
+			held.sub(before), mb(partial), closed1013.Load())
+		for _, ws := range conns {
+			ws.Close()
+		}
+		wg.Wait()
+	})
+}
+
+type usage struct{ heap, rss uint64 }
+
+func measure() usage {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return usage{m.HeapInuse + m.StackInuse, rss()}
+}
+
+func (u usage) sub(v usage) string {
+	return fmt.Sprintf("heap+stacks %+.1f MB, RSS %+.1f MB", mb(int64(u.heap)-int64(v.heap)), mb(int64(u.rss)-int64(v.rss)))
+}
+
+func mb(n int64) float64 { return float64(n) / 1e6 }
+
+// rss reads the process's resident set from /proc, or returns 0.
+func rss() uint64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var kb uint64
+		if n, _ := fmt.Sscanf(sc.Text(), "VmRSS: %d kB", &kb); n == 1 {
+			return kb << 10
+		}
+	}
+	return 0
+}
