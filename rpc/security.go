@@ -108,6 +108,7 @@ func (e *AuthError) Unwrap() error { return e.Err }
 // other methods are safe for concurrent use.
 type Credentials struct {
 	logger  *slog.Logger
+	faults  *faultLog // the server's: a stale revocation feed must not flood the log
 	entries []credEntry
 }
 
@@ -193,8 +194,14 @@ func (c *Credentials) resolve(ctx context.Context, e *credEntry) {
 	var ae *AuthError
 	if !errors.As(err, &ae) {
 		e.fault = err
-		c.log(ctx, slog.LevelError, "authentication could not decide; failing closed",
-			slog.String("scheme", e.scheme), slog.String("error", err.Error()))
+		if c.faults != nil {
+			c.faults.log(ctx, "authentication could not decide; failing closed", e.scheme, func() []slog.Attr {
+				return []slog.Attr{slog.String("scheme", e.scheme), slog.String("error", err.Error())}
+			})
+		} else {
+			c.log(ctx, slog.LevelError, "authentication could not decide; failing closed",
+				slog.String("scheme", e.scheme), slog.String("error", err.Error()))
+		}
 		return
 	}
 	e.reason = ae.Reason
@@ -298,7 +305,7 @@ func CredentialsFrom(ctx context.Context) *Credentials {
 // NewCredentials returns empty Credentials that log through the server's
 // logger, for a transport to fill with Set, Fail and Defer.
 func (s *Server) NewCredentials() *Credentials {
-	return &Credentials{logger: s.cfg.logger}
+	return &Credentials{logger: s.cfg.logger, faults: s.faults}
 }
 
 // Authenticate returns the Credentials that md carries: each declared
@@ -307,7 +314,7 @@ func (s *Server) NewCredentials() *Credentials {
 // scheme error other than *AuthError means the scheme cannot decide, and
 // the calls that need it get -32603.
 func (s *Server) Authenticate(md Metadata) *Credentials {
-	c := &Credentials{logger: s.cfg.logger, entries: make([]credEntry, len(s.cfg.schemes))}
+	c := &Credentials{logger: s.cfg.logger, faults: s.faults, entries: make([]credEntry, len(s.cfg.schemes))}
 	for i, sc := range s.cfg.schemes {
 		c.entries[i] = credEntry{scheme: sc.name, sc: sc.scheme, md: md}
 	}

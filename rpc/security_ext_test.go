@@ -237,6 +237,13 @@ func TestSchemeFaultFailsClosed(t *testing.T) {
 	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "scheme broke") {
 		t.Fatalf("the cause was not logged at Error:\n%s", logs.String())
 	}
+	// A client cannot flood the log with it: 500 more calls, a few lines.
+	for range 500 {
+		s.Handle(authed(s, "X-Fake", "broken"), []byte(`{"jsonrpc":"2.0","method":"fake","params":[1,2],"id":1}`))
+	}
+	if n := strings.Count(logs.String(), "could not decide"); n > 20 {
+		t.Fatalf("501 faulted calls wrote %d lines", n)
+	}
 	// An alternative that is met still suffices.
 	ctx = authed(s, "X-Fake", "broken", "X-Key", "ok")
 	resp = s.Handle(ctx, []byte(`{"jsonrpc":"2.0","method":"admin.or.key","params":[1,2],"id":1}`))
