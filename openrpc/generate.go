@@ -84,7 +84,7 @@ func method(m *rpc.Method, sc *schemas) Method {
 		Name:           m.Name,
 		Summary:        m.Summary,
 		Description:    m.Description,
-		ParamStructure: m.ParamStructure(),
+		ParamStructure: "either", // every Warden method accepts params by position and by name
 		Params:         make([]ContentDescriptor, 0, len(m.Params)),
 		Deprecated:     m.Deprecated,
 	}

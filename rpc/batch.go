@@ -27,14 +27,14 @@ func (s *Server) handleBatch(ctx context.Context, msg []byte) []byte {
 			if !b.start(i, 1) {
 				break
 			}
-			b.finish(i, s.handleOne(ctx, it, nil))
+			b.finish(i, s.handleOne(ctx, it))
 		}
 	} else {
 		for i, it := range items {
 			if !b.start(i, s.cfg.batchConcurrency) {
 				break
 			}
-			go func() { b.finish(i, s.handleOne(ctx, it, nil)) }()
+			go func() { b.finish(i, s.handleOne(ctx, it)) }()
 		}
 		b.wait()
 	}

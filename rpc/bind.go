@@ -2,116 +2,110 @@ package rpc
 
 import (
 	"bytes"
-	"encoding"
 	"encoding/json"
 	"errors"
 	"reflect"
 	"strconv"
+	"strings"
 	"unicode/utf8"
-)
-
-var (
-	marshalerType       = reflect.TypeFor[json.Marshaler]()
-	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
-	textMarshalerType   = reflect.TypeFor[encoding.TextMarshaler]()
-	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
 // bind decodes raw params into args, the method's argument list. raw is
 // empty, an array or an object; the wire layer has checked that.
-func (m *Method) bind(raw []byte, args []reflect.Value, lenient bool) *Error {
+func (c *compiled) bind(raw []byte, args []reflect.Value, lenient bool) *Error {
 	var target reflect.Value // formStruct: the struct being filled
-	if m.form == formStruct {
-		target = reflect.New(m.structT)
-		if m.structP {
-			args[m.structAt] = target
+	if c.form == formStruct {
+		target = reflect.New(c.structT)
+		if c.structP {
+			args[c.structAt] = target
 		} else {
-			args[m.structAt] = target.Elem()
+			args[c.structAt] = target.Elem()
 		}
 		target = target.Elem()
 	}
-	present := make([]bool, len(m.Params))
+	var buf [8]bool
+	present := buf[:0]
+	if len(c.params) <= len(buf) {
+		present = buf[:len(c.params)]
+	} else {
+		present = make([]bool, len(c.params))
+	}
 	if len(raw) > 0 {
 		var err *Error
 		if raw[0] == '[' {
-			err = m.bindPositional(raw, args, target, present, lenient)
+			err = c.bindPositional(raw, args, target, present, lenient)
 		} else {
-			err = m.bindNamed(raw, args, target, present, lenient)
+			err = c.bindNamed(raw, args, target, present, lenient)
 		}
 		if err != nil {
 			return err
 		}
 	}
-	for i := range m.Params {
-		p := &m.Params[i]
+	for i := range c.params {
+		p := &c.params[i]
 		if present[i] {
 			continue
 		}
 		if p.Required {
 			return InvalidParams(p.Name, "missing required param")
 		}
-		if m.form == formArgs {
-			t := p.Type
-			if p.Variadic {
-				t = reflect.SliceOf(t)
-			}
-			args[p.arg] = reflect.Zero(t)
+		if c.form == formArgs {
+			args[p.arg] = p.zero
 		}
 	}
 	return nil
 }
 
-func (m *Method) bindPositional(raw []byte, args []reflect.Value, target reflect.Value, present []bool, lenient bool) *Error {
+func (c *compiled) bindPositional(raw []byte, args []reflect.Value, target reflect.Value, present []bool, lenient bool) *Error {
 	var vari reflect.Value // the variadic slice being filled
+	last := len(c.params) - 1
 	n := 0
 	var bad *Error
 	eachElement(raw, func(val []byte) bool {
 		i := n
 		n++
-		last := len(m.Params) - 1
-		variadic := last >= 0 && m.Params[last].Variadic
-		if i > last || variadic && i >= last {
-			if variadic {
-				p := &m.Params[last]
-				if !vari.IsValid() {
-					vari = reflect.MakeSlice(reflect.SliceOf(p.Type), 0, 4)
-				}
-				elem := reflect.New(p.Type)
-				if isNull(val) {
-					bad = InvalidParams(p.Name, "null element")
-					return false
-				}
-				if err := decodeInto(val, elem.Interface(), p, !lenient); err != nil {
-					bad = err
-					return false
-				}
-				vari = reflect.Append(vari, elem.Elem())
-				present[last] = true
-				return true
-			}
+		if i < last || i == last && !c.variadic {
+			bad = c.setParam(i, val, args, target, present, lenient)
+			return bad == nil
+		}
+		if !c.variadic {
 			if lenient {
 				return false
 			}
 			bad = InvalidParams("params["+strconv.Itoa(i)+"]", "unexpected positional param")
 			return false
 		}
-		bad = m.setParam(i, val, args, target, present, lenient)
-		return bad == nil
+		p := &c.params[last]
+		if isNull(val) {
+			bad = InvalidParams(p.Name, "null element")
+			return false
+		}
+		if !vari.IsValid() {
+			vari = reflect.MakeSlice(p.argT, 0, 4)
+		}
+		elem := reflect.New(p.Type)
+		if err := decodeInto(val, elem.Interface(), p, !lenient); err != nil {
+			bad = err
+			return false
+		}
+		vari = reflect.Append(vari, elem.Elem())
+		present[last] = true
+		return true
 	})
 	if bad != nil {
 		return bad
 	}
 	if vari.IsValid() {
-		args[m.Params[len(m.Params)-1].arg] = vari
+		args[c.params[last].arg] = vari
 	}
 	return nil
 }
 
-func (m *Method) bindNamed(raw []byte, args []reflect.Value, target reflect.Value, present []bool, lenient bool) *Error {
+func (c *compiled) bindNamed(raw []byte, args []reflect.Value, target reflect.Value, present []bool, lenient bool) *Error {
 	var bad *Error
 	eachMember(raw, func(key, val []byte) bool {
 		name := keyString(key)
-		i, ok := m.byName[name]
+		i, ok := c.byName[name]
 		if !ok {
 			if lenient {
 				return true
@@ -123,45 +117,58 @@ func (m *Method) bindNamed(raw []byte, args []reflect.Value, target reflect.Valu
 			bad = InvalidParams(name, "duplicate param")
 			return false
 		}
-		bad = m.setParam(i, val, args, target, present, lenient)
+		bad = c.setParam(i, val, args, target, present, lenient)
 		return bad == nil
 	})
 	return bad
 }
 
+// bindNone checks that a method without params was sent none.
+func (c *compiled) bindNone(raw []byte, _ []reflect.Value, lenient bool) *Error {
+	if len(raw) == 0 || lenient {
+		return nil
+	}
+	var bad *Error
+	if raw[0] == '[' {
+		eachElement(raw, func([]byte) bool {
+			bad = InvalidParams("params[0]", "unexpected positional param")
+			return false
+		})
+	} else {
+		eachMember(raw, func(key, _ []byte) bool {
+			bad = InvalidParams(keyString(key), "unknown param")
+			return false
+		})
+	}
+	return bad
+}
+
 // setParam decodes val as param i and marks it present. A null value leaves
 // it absent.
-func (m *Method) setParam(i int, val []byte, args []reflect.Value, target reflect.Value, present []bool, lenient bool) *Error {
+func (c *compiled) setParam(i int, val []byte, args []reflect.Value, target reflect.Value, present []bool, lenient bool) *Error {
 	if isNull(val) {
 		return nil
 	}
-	if err := m.decodeParam(val, &m.Params[i], args, target, !lenient); err != nil {
-		return err
+	p := &c.params[i]
+	if c.form == formStruct {
+		f := target.FieldByIndex(p.index)
+		if err := decodeInto(val, f.Addr().Interface(), p, !lenient); err != nil {
+			return err
+		}
+	} else {
+		ptr := reflect.New(p.argT)
+		if err := decodeInto(val, ptr.Interface(), p, !lenient); err != nil {
+			return err
+		}
+		args[p.arg] = ptr.Elem()
 	}
 	present[i] = true
 	return nil
 }
 
-func (m *Method) decodeParam(val []byte, p *Param, args []reflect.Value, target reflect.Value, strict bool) *Error {
-	if m.form == formStruct {
-		f := target.FieldByIndex(p.index)
-		return decodeInto(val, f.Addr().Interface(), p, strict)
-	}
-	t := p.Type
-	if p.Variadic {
-		t = reflect.SliceOf(t)
-	}
-	ptr := reflect.New(t)
-	if err := decodeInto(val, ptr.Interface(), p, strict); err != nil {
-		return err
-	}
-	args[p.arg] = ptr.Elem()
-	return nil
-}
-
 // decodeInto decodes one param value. Its error names the param and the
 // JSON type expected, never a Go type or the decoder's own text.
-func decodeInto(val []byte, ptr any, p *Param, strict bool) *Error {
+func decodeInto(val []byte, ptr any, p *slot, strict bool) *Error {
 	if !validText(val) {
 		return InvalidParams(p.Name, "invalid UTF-8")
 	}
@@ -198,7 +205,7 @@ func decodeInto(val []byte, ptr any, p *Param, strict bool) *Error {
 }
 
 func isUnknownField(err error) bool {
-	return bytes.HasPrefix([]byte(err.Error()), []byte("json: unknown field"))
+	return strings.HasPrefix(err.Error(), "json: unknown field")
 }
 
 // decodeFast decodes the commonest scalar kinds without encoding/json. It
@@ -207,21 +214,21 @@ func decodeFast(val []byte, ptr any) (bool, error) {
 	switch p := ptr.(type) {
 	case *float64:
 		if len(val) == 0 || !(val[0] == '-' || val[0] >= '0' && val[0] <= '9') {
-			return true, errNotNumber
+			return true, errWrongType
 		}
 		f, err := strconv.ParseFloat(string(val), 64)
 		*p = f
 		return true, err
 	case *int:
 		if len(val) == 0 || !(val[0] == '-' || val[0] >= '0' && val[0] <= '9') {
-			return true, errNotNumber
+			return true, errWrongType
 		}
 		n, err := strconv.ParseInt(string(val), 10, 0)
 		*p = int(n)
 		return true, err
 	case *int64:
 		if len(val) == 0 || !(val[0] == '-' || val[0] >= '0' && val[0] <= '9') {
-			return true, errNotNumber
+			return true, errWrongType
 		}
 		n, err := strconv.ParseInt(string(val), 10, 64)
 		*p = n
@@ -233,12 +240,12 @@ func decodeFast(val []byte, ptr any) (bool, error) {
 		case "false":
 			*p = false
 		default:
-			return true, errNotNumber
+			return true, errWrongType
 		}
 		return true, nil
 	case *string:
 		if len(val) < 2 || val[0] != '"' {
-			return true, errNotNumber
+			return true, errWrongType
 		}
 		if bytes.IndexByte(val, '\\') < 0 && isPlainASCII(val[1:len(val)-1]) {
 			*p = string(val[1 : len(val)-1])
@@ -249,7 +256,10 @@ func decodeFast(val []byte, ptr any) (bool, error) {
 	return false, nil
 }
 
-var errNotNumber = errors.New("wrong JSON type")
+// errWrongType is decodeFast's answer to a value of another JSON type
+// than the target's: a string for an int, a number for a bool. Its caller
+// sends the param's expected type instead.
+var errWrongType = errors.New("wrong JSON type")
 
 func isPlainASCII(b []byte) bool {
 	for _, c := range b {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"runtime/debug"
 	"unicode/utf8"
 )
@@ -28,30 +27,30 @@ func (s *Server) Handle(ctx context.Context, msg []byte) []byte {
 	if msg[0] == '[' {
 		return s.handleBatch(ctx, msg)
 	}
-	return s.handleOne(ctx, msg, nil)
+	return s.handleOne(ctx, msg)
 }
 
-// handleOne answers one request object, appending to buf.
-func (s *Server) handleOne(ctx context.Context, data, buf []byte) []byte {
+// handleOne answers one request object.
+func (s *Server) handleOne(ctx context.Context, data []byte) []byte {
 	env, answer, perr := parseEnvelope(data)
 	if perr != nil {
-		return appendError(buf, answer, perr)
+		return appendError(nil, answer, perr)
 	}
 	m, ok := s.Method(env.method)
 	if !ok {
 		if env.id == nil {
 			return nil
 		}
-		return appendError(buf, env.id, errNotFound())
+		return appendError(nil, env.id, errNotFound())
 	}
 	res, rerr := s.invoke(ctx, m, &Request{Method: m, ID: env.id, Params: env.params})
 	if env.id == nil {
 		return nil
 	}
 	if rerr != nil {
-		return appendError(buf, env.id, rerr)
+		return appendError(nil, env.id, rerr)
 	}
-	return appendResult(buf, env.id, res)
+	return appendResult(nil, env.id, res)
 }
 
 // invoke runs the method's chain and encodes its result. It turns every
@@ -111,63 +110,6 @@ func (s *Server) debugError(base *Error, err error) *Error {
 		return base
 	}
 	return &Error{Code: base.Code, Message: base.Message, Data: map[string]string{"error": err.Error()}}
-}
-
-// execute is the innermost handler of every method: the security check,
-// then params, then injected dependencies, then the call itself.
-func (s *Server) execute(ctx context.Context, m *Method, req *Request) (any, error) {
-	if err := m.Requirement.check(ctx, CredentialsFrom(ctx)); err != nil {
-		return nil, err
-	}
-	args := make([]reflect.Value, m.numIn)
-	if m.hasCtx {
-		args[0] = reflect.ValueOf(ctx)
-	}
-	if m.form == formNone {
-		if err := m.bindNone(req.Params, s.cfg.lenient); err != nil {
-			return nil, err
-		}
-	} else if err := m.bind(req.Params, args, s.cfg.lenient); err != nil {
-		return nil, err
-	}
-	if err := m.resolveInjected(ctx, args); err != nil {
-		return nil, err
-	}
-	var out []reflect.Value
-	if m.variadic {
-		out = m.fn.CallSlice(args)
-	} else {
-		out = m.fn.Call(args)
-	}
-	if m.retErr {
-		if e := out[len(out)-1]; !e.IsNil() {
-			return nil, e.Interface().(error)
-		}
-	}
-	if m.retVal {
-		return out[0].Interface(), nil
-	}
-	return nil, nil
-}
-
-// bindNone checks that a method without params was sent none.
-func (m *Method) bindNone(raw []byte, lenient bool) *Error {
-	if len(raw) == 0 || lenient {
-		return nil
-	}
-	var bad *Error
-	if raw[0] == '[' {
-		eachElement(raw, func([]byte) bool {
-			bad = InvalidParams("params[0]", "unexpected positional param")
-			return false
-		})
-	} else {
-		eachMember(raw, func(key, _ []byte) bool {
-			bad = InvalidParams(keyString(key), "unknown param")
-			return false
-		})
-	}
-	return bad
 }
 
 func appendResult(buf, id, result []byte) []byte {

@@ -31,25 +31,17 @@ func Provide[T any](fn func(context.Context) (T, error)) Option {
 	}
 }
 
-// resolveInjected fills the injected arguments of one call. A type asked for
-// twice is resolved once.
-func (m *Method) resolveInjected(ctx context.Context, args []reflect.Value) error {
-	for i, inj := range m.inject {
-		done := false
-		for _, prev := range m.inject[:i] {
-			if prev.p.typ == inj.p.typ {
-				args[inj.arg], done = args[prev.arg], true
-				break
-			}
-		}
-		if done {
-			continue
-		}
+// resolveInjected fills the injected arguments of one call. Registration
+// grouped them by provider, so a type asked for twice is resolved once.
+func (c *compiled) resolveInjected(ctx context.Context, args []reflect.Value) error {
+	for _, inj := range c.inject {
 		v, err := inj.p.resolve(ctx)
 		if err != nil {
 			return err
 		}
-		args[inj.arg] = v
+		for _, a := range inj.args {
+			args[a] = v
+		}
 	}
 	return nil
 }
