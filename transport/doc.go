@@ -52,7 +52,7 @@
 // # Memory
 //
 // What a client can make the server hold is bounded whatever it does.
-// Each WebSocket connection has a byte budget (4 MiB,
+// Each WebSocket connection has a byte budget (2 MiB,
 // [WithConnectionBudget]) for the messages whose calls run and the answers
 // not yet written. While it is spent, nothing more is read from the
 // connection; an answer that would overspend it while others wait is

@@ -93,7 +93,7 @@ func WithWriteTimeout(d time.Duration) Option { return func(c *config) { c.write
 
 // WithConnectionBudget sets the most bytes one WebSocket connection may
 // make the server hold, counting the messages whose calls run and the
-// answers not yet written (default 4 MiB). While a connection holds that
+// answers not yet written (default 2 MiB). While a connection holds that
 // much, the server reads nothing more from it; a client that does not read
 // its answers is then disconnected by the write timeout. An answer that
 // would take the connection past its budget while other answers wait to be

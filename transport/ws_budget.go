@@ -13,9 +13,11 @@ import (
 const (
 	// DefaultConnectionBudget is the most bytes one WebSocket connection
 	// may make the server hold (messages being served and answers not yet
-	// written) before reading from it pauses: 4 MiB, four messages of the
-	// largest size, or three answers to a full batch of rpc.discover.
-	DefaultConnectionBudget = 4 << 20
+	// written) before reading from it pauses: 2 MiB, room for a message of
+	// the largest size while an answer as large is written. It bounds what
+	// a client that never reads can pin to about one large answer, where
+	// 16 calls in flight could otherwise pin 16.
+	DefaultConnectionBudget = 2 << 20
 
 	// DefaultPartialBudget is the most bytes that unfinished inbound
 	// messages may hold across all WebSocket connections of a handler:
