@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -136,7 +137,11 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(s.cfg.requirement) > 0 {
 		// The engine checks the requirement, exactly as for rpc.discover.
 		ctx := rpc.WithCredentials(r.Context(), s.srv.Authenticate(r.Header))
-		if _, rerr := s.srv.Call(ctx, DiscoverMethod, nil); rerr != nil {
+		if _, err := s.srv.Call(ctx, DiscoverMethod, nil); err != nil {
+			var rerr *rpc.Error
+			if !errors.As(err, &rerr) { // never so: Call's errors are *rpc.Error
+				rerr = rpc.NewError(rpc.CodeInternalError, "Internal error", nil)
+			}
 			status := http.StatusInternalServerError
 			switch rerr.Code {
 			case rpc.CodeUnauthorized:

@@ -3,6 +3,7 @@ package openrpc_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -47,8 +48,12 @@ func (tokenScheme) Info() rpc.SchemeInfo {
 
 func discover(t *testing.T, srv *rpc.Server, ctx context.Context) (*openrpc.Document, *rpc.Error) {
 	t.Helper()
-	res, rerr := srv.Call(ctx, openrpc.DiscoverMethod, nil)
-	if rerr != nil {
+	res, err := srv.Call(ctx, openrpc.DiscoverMethod, nil)
+	if err != nil {
+		var rerr *rpc.Error
+		if !errors.As(err, &rerr) {
+			t.Fatalf("Call error %v is not an *rpc.Error", err)
+		}
 		return nil, rerr
 	}
 	var doc openrpc.Document

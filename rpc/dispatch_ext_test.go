@@ -380,10 +380,11 @@ func TestServerCall(t *testing.T) {
 	if err != nil || string(res) != "5" {
 		t.Fatalf("Call = %s, %v", res, err)
 	}
-	if _, err := s.Call(context.Background(), "nope", nil); err == nil || err.Code != rpc.CodeMethodNotFound {
+	var rerr *rpc.Error
+	if _, err := s.Call(context.Background(), "nope", nil); !errors.As(err, &rerr) || rerr.Code != rpc.CodeMethodNotFound {
 		t.Fatalf("Call(nope) error %v, want method not found", err)
 	}
-	if _, err := s.Call(context.Background(), "fake", []byte(`[1,2]`)); err == nil || err.Code != rpc.CodeUnauthorized {
+	if _, err := s.Call(context.Background(), "fake", []byte(`[1,2]`)); !errors.As(err, &rerr) || rerr.Code != rpc.CodeUnauthorized {
 		t.Fatalf("Call(fake) without credentials: %v, want unauthorized", err)
 	}
 	if res, err := s.Call(authed(s, "X-Fake", "ok"), "fake", []byte(`[1,2]`)); err != nil || string(res) != "3" {

@@ -178,17 +178,55 @@ func (s *Server) Scheme(name string) (Scheme, bool) {
 }
 
 // Call runs one call to method with the given JSON params, exactly as a
-// request would, and returns its JSON result or its error. Credentials come
-// from ctx. It is for transports and tests that already hold a decoded
-// request.
-func (s *Server) Call(ctx context.Context, method string, params []byte) ([]byte, *Error) {
+// request carrying them would, and returns its JSON result or its error.
+// Credentials come from ctx. It is for transports and tests that already
+// hold a decoded request, and for packages such as openrpc that reuse a
+// method's security check.
+//
+// params are held to the rules of a request's params in [Server.Handle]:
+// nil, empty or null means none; anything else must be one JSON value with
+// only JSON white space around it (else CodeParseError), an array or an
+// object (else CodeInvalidRequest), nested no deeper than it could be
+// inside a request within the depth limit (else CodeInvalidRequest), and
+// its strings valid Unicode (else CodeInvalidParams naming the param).
+//
+// A non-nil error is always an *[Error]. The call has no id, so the
+// method's interceptors see a [Request] whose ID is nil.
+func (s *Server) Call(ctx context.Context, method string, params []byte) ([]byte, error) {
 	m, ok := s.Method(method)
 	if !ok {
 		return nil, errNotFound()
 	}
-	res, err := s.invoke(ctx, m, &Request{Method: m, Params: params})
-	if err != nil {
-		return nil, err
+	params, perr := s.checkParams(params)
+	if perr != nil {
+		return nil, perr
+	}
+	res, rerr := s.invoke(ctx, m, &Request{Method: m, Params: params})
+	if rerr != nil {
+		return nil, rerr
 	}
 	return res, nil
+}
+
+// checkParams applies to params given to Call the checks that Handle and
+// the wire layer apply to a request's: it returns them trimmed, or nil
+// for none.
+func (s *Server) checkParams(params []byte) ([]byte, *Error) {
+	params = trimSpace(params)
+	if len(params) == 0 {
+		return nil, nil
+	}
+	// In a request, params sit one level inside the request object.
+	valid, shallow := validMessage(params, s.cfg.depthLimit-1)
+	switch {
+	case !valid:
+		return nil, errParse()
+	case !shallow:
+		return nil, invalidRequest("nesting too deep")
+	case params[0] == '[' || params[0] == '{':
+		return params, nil
+	case isNull(params):
+		return nil, nil
+	}
+	return nil, invalidRequest("params must be an array or an object")
 }
