@@ -104,17 +104,22 @@ func (c *compiled) bindPositional(raw []byte, args []reflect.Value, target refle
 func (c *compiled) bindNamed(raw []byte, args []reflect.Value, target reflect.Value, present []bool, lenient bool) *Error {
 	var bad *Error
 	eachMember(raw, func(key, val []byte) bool {
-		name := keyString(key)
-		i, ok := c.byName[name]
+		var i int
+		var ok bool
+		if bytes.IndexByte(key, '\\') < 0 {
+			i, ok = c.byName[string(key[1:len(key)-1])] // no copy of the name
+		} else {
+			i, ok = c.byName[keyString(key)]
+		}
 		if !ok {
 			if lenient {
 				return true
 			}
-			bad = InvalidParams(name, "unknown param")
+			bad = InvalidParams(keyString(key), "unknown param")
 			return false
 		}
 		if present[i] {
-			bad = InvalidParams(name, "duplicate param")
+			bad = InvalidParams(keyString(key), "duplicate param")
 			return false
 		}
 		bad = c.setParam(i, val, args, target, present, lenient)

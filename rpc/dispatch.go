@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -36,7 +37,7 @@ func (s *Server) handleOne(ctx context.Context, data []byte) []byte {
 	if perr != nil {
 		return appendError(nil, answer, perr)
 	}
-	m, ok := s.Method(env.method)
+	m, ok := s.table.Load().byName[string(env.method)] // no copy of the name
 	if !ok {
 		if env.id == nil {
 			return nil
@@ -113,6 +114,7 @@ func (s *Server) debugError(base *Error, err error) *Error {
 }
 
 func appendResult(buf, id, result []byte) []byte {
+	buf = slices.Grow(buf, len(`{"jsonrpc":"2.0","result":,"id":}`)+len(result)+len(id))
 	buf = append(buf, `{"jsonrpc":"2.0","result":`...)
 	buf = append(buf, result...)
 	buf = append(buf, `,"id":`...)
@@ -136,6 +138,7 @@ func appendEncodedError(buf, id, e []byte) []byte {
 	if id == nil {
 		id = []byte("null")
 	}
+	buf = slices.Grow(buf, len(`{"jsonrpc":"2.0","error":,"id":}`)+len(e)+len(id))
 	buf = append(buf, `{"jsonrpc":"2.0","error":`...)
 	buf = append(buf, e...)
 	buf = append(buf, `,"id":`...)

@@ -177,7 +177,7 @@ func keyIs(quoted []byte, want string) bool {
 
 // envelope is a request object as read off the wire.
 type envelope struct {
-	method string
+	method []byte // the method's name, unquoted
 	params []byte // raw array or object; nil when absent or null
 	id     []byte // raw id; nil for a notification
 }
@@ -252,7 +252,11 @@ func parseEnvelope(data []byte) (envelope, []byte, *Error) {
 			return env, answer, invalidRequest("params must be an array or an object")
 		}
 	}
-	env.method = keyString(method)
+	if bytes.IndexByte(method, '\\') < 0 {
+		env.method = method[1 : len(method)-1]
+	} else {
+		env.method = []byte(keyString(method))
+	}
 	env.id = id
 	return env, nil, nil
 }
