@@ -39,7 +39,9 @@ type License struct {
 	URL  string `json:"url,omitempty"`
 }
 
-// Server is a place where the API is served.
+// Server is a place where the API is served: OpenRPC's Server Object,
+// listed with [WithServers]. It is not [rpc.Server], the engine that
+// serves the API.
 type Server struct {
 	Name        string `json:"name,omitempty"`
 	URL         string `json:"url"`
@@ -47,7 +49,12 @@ type Server struct {
 	Description string `json:"description,omitempty"`
 }
 
-// Method describes one JSON-RPC method.
+// Method describes one JSON-RPC method: OpenRPC's Method Object, built
+// from the registered [rpc.Method] of the same name.
+//
+// ParamStructure is "either", since a Warden method takes params by
+// position and by name, or "by-name" for a method with a variadic param,
+// whose elements by position OpenRPC cannot describe.
 type Method struct {
 	Name           string              `json:"name"`
 	Summary        string              `json:"summary,omitempty"`
@@ -83,14 +90,18 @@ type ContentDescriptor struct {
 	Deprecated  bool               `json:"deprecated,omitempty"`
 }
 
-// Error is an error a method may return.
+// Error is an error a method may return: OpenRPC's Error Object, built
+// from the [rpc.Error] values of [rpc.Errors] and from the method's
+// requirement. An rpc.Error is what a handler returns; this is its entry
+// in the document.
 type Error struct {
 	Code    int    `json:"code"`
 	Message string `json:"message"`
 	Data    any    `json:"data,omitempty"`
 }
 
-// ExamplePairing is an example call: params and the result they give.
+// ExamplePairing is an example call: params and the result they give,
+// built from an [rpc.Example].
 type ExamplePairing struct {
 	Name        string    `json:"name"`
 	Summary     string    `json:"summary,omitempty"`
@@ -99,8 +110,10 @@ type ExamplePairing struct {
 	Result      *Example  `json:"result,omitempty"`
 }
 
-// Example is one example value. Value is always written, even when it is
-// null, because a null result is a result.
+// Example is one example value, a param or a result of an
+// [ExamplePairing]; it is not [rpc.Example], which is the whole pairing.
+// Value is always written, even when it is null, because a null result is
+// a result.
 type Example struct {
 	Name        string `json:"name"`
 	Summary     string `json:"summary,omitempty"`

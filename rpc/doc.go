@@ -3,6 +3,12 @@
 // only the standard library; transports, JWT and OpenRPC live in other
 // packages and plug in through the types here.
 //
+// Some names recur in the openrpc package for other things: [Server] here
+// is the engine, openrpc.Server a URL listed in a document; [Method],
+// [Error] and [Example] here are what a method is, returns and documents,
+// and openrpc's namesakes are their entries in an OpenRPC document, built
+// from them.
+//
 // # Methods
 //
 // A method is a Go func. An optional [context.Context] comes first. Each of
@@ -25,10 +31,14 @@
 // [WithLenientParams] ignores unknown and extra ones instead. Inside a param
 // whose type is a struct, unknown fields are rejected the same way.
 //
-// All reflection happens in [Server.Register]: it checks the function's
-// shape, decides which arguments are injected and which are params, and
-// builds the method's interceptor chain. A call only runs what was prepared
-// then. Register returns an error naming the method for an unsupported
+// All reflection happens in [Server.Register] (compile.go): it checks the
+// function's shape, decides which arguments are injected and which are
+// params, and compiles the method into closures, as jrpc2's handler.New
+// does: one that reads its results as its shape says, one per provider it
+// uses, a slot per param, and its security check, all wrapped once in its
+// interceptor chain. A call only runs what was prepared then. The [Method]
+// that the registry lists describes the method; what a call runs is kept
+// apart from it. Register returns an error naming the method for an unsupported
 // shape, missing param names, a duplicate name, a requirement naming an
 // undeclared scheme or a malformed scope, and a name starting with "rpc.",
 // which is reserved for the framework ([Server.RegisterReserved]).
@@ -73,6 +83,13 @@
 //     each method logs each kind at most once a second, at Error; the next
 //     line it writes carries "suppressed", the count of lines dropped
 //     meanwhile.
+//
+// [Server.Call] runs one call from a method name and params already taken
+// apart, as openrpc does to check rpc.discover's requirement for GET
+// /openrpc.json. It holds the params to the rules above (-32700 for bytes
+// that are not one JSON value, -32600 for a value that is not an array, an
+// object or null, or that is nested too deep) and then runs step 4. Its
+// error is always an *[Error].
 //
 // # Batches
 //

@@ -30,7 +30,8 @@ const (
 
 // Error is a JSON-RPC error object. A handler returns an *Error (or any error
 // that wraps one, or that implements [Coder]) to choose the code, message and
-// data that the caller sees.
+// data that the caller sees. [Errors] documents those a method may return;
+// the openrpc package lists them in its document as openrpc.Error values.
 type Error struct {
 	Code    int    `json:"code"`
 	Message string `json:"message"`

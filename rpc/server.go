@@ -32,6 +32,9 @@ const (
 // [Server.Register], and serve it with a transport, or call [Server.Handle]
 // directly. A Server is safe for concurrent use; methods may be registered
 // while it serves.
+//
+// It is not openrpc.Server, which is a URL where an API is served, as an
+// OpenRPC document lists it.
 type Server struct {
 	cfg    config
 	faults *faultLog // handler faults, logged at most once a second per method
