@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -99,20 +100,22 @@ func WithWriteTimeout(d time.Duration) Option { return func(c *config) { c.write
 // would take the connection past its budget while other answers wait to be
 // written is replaced by -32005 (Limit exceeded) under the same id, with
 // data.retry_after_ms; an answer larger than the whole budget still goes
-// out when none waits before it.
+// out when none waits before it. Zero or less removes the budget.
 func WithConnectionBudget(n int64) Option { return func(c *config) { c.connBudget = n } }
 
 // WithPartialBudget sets the most bytes that unfinished inbound WebSocket
 // messages may hold across all connections (default 64 MiB). The first
 // 4 KiB of each message are not counted, so small messages always get
 // through. A connection whose message would take the total past the
-// budget is closed with 1013 (try again later).
+// budget is closed with 1013 (try again later). Zero or less removes the
+// budget.
 func WithPartialBudget(n int64) Option { return func(c *config) { c.partialBudget = n } }
 
 // WithMessageTimeout sets how long a WebSocket message larger than 4 KiB
 // may take to arrive once it has begun (default 30 s); a smaller one that
 // is still incomplete when a pong arrives has as long from then. A message
-// that takes longer closes the connection with 1008.
+// that takes longer closes the connection with 1008. Zero or less removes
+// the timeout.
 func WithMessageTimeout(d time.Duration) Option { return func(c *config) { c.messageTimeout = d } }
 
 // NewHandler returns a Handler serving srv over HTTP POST and WebSocket on
@@ -138,6 +141,12 @@ func NewHandler(srv *rpc.Server, opts ...Option) *Handler {
 	}
 	if h.cfg.concurrency < 1 {
 		h.cfg.concurrency = 1
+	}
+	if h.cfg.connBudget <= 0 {
+		h.cfg.connBudget = math.MaxInt64
+	}
+	if h.cfg.partialBudget <= 0 {
+		h.cfg.partialBudget = math.MaxInt64
 	}
 	h.bufs.New = func() any { return new(bytes.Buffer) }
 	h.upgrader = websocket.Upgrader{

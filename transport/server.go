@@ -35,13 +35,14 @@ type serverConfig struct {
 type ServerOption func(*serverConfig)
 
 // WithHeaderTimeout sets how long a client may take to send a request's
-// header, counted from the first byte of the request (default 10 s).
+// header, counted from the first byte of the request (default 10 s). Zero
+// means none.
 func WithHeaderTimeout(d time.Duration) ServerOption {
 	return func(c *serverConfig) { c.header = d }
 }
 
 // WithBodyTimeout sets how long a request's body may take to arrive,
-// counted from the end of its header (default 30 s).
+// counted from the end of its header (default 30 s). Zero means none.
 func WithBodyTimeout(d time.Duration) ServerOption {
 	return func(c *serverConfig) { c.body = d }
 }
@@ -58,14 +59,15 @@ func WithMinBodyRate(bytesPerSecond int64, grace time.Duration) ServerOption {
 // WithResponseTimeout sets how long a request may take, from the end of
 // its header until its response is written, handler included (default
 // 30 s): it is http.Server's WriteTimeout. A client that does not read its
-// response is disconnected when it passes, and the response freed.
+// response is disconnected when it passes, and the response freed. Zero
+// means none.
 func WithResponseTimeout(d time.Duration) ServerOption {
 	return func(c *serverConfig) { c.response = d }
 }
 
 // WithIdleTimeout sets how long a keep-alive connection may wait for its
 // next request, or for the rest of that request's first bytes (default
-// 60 s).
+// 60 s). Zero means the header timeout.
 func WithIdleTimeout(d time.Duration) ServerOption {
 	return func(c *serverConfig) { c.idle = d }
 }
@@ -77,7 +79,8 @@ func WithMaxHeaderBytes(n int) ServerOption {
 }
 
 // WithMaxHTTPConnections caps the server's open HTTP connections (default
-// 1024). See [NewServer] for what happens at the cap.
+// 1024). See [NewServer] for what happens at the cap. Zero or less removes
+// the cap.
 func WithMaxHTTPConnections(n int) ServerOption {
 	return func(c *serverConfig) { c.maxConns = n }
 }
@@ -114,15 +117,18 @@ func NewServer(h http.Handler, opts ...ServerOption) *http.Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	lim := &connLimiter{max: cfg.maxConns, conns: map[net.Conn]bool{}}
-	return &http.Server{
+	hs := &http.Server{
 		Handler:           &bodyDeadline{next: h, cfg: cfg},
 		ReadHeaderTimeout: cfg.header,
 		WriteTimeout:      cfg.response,
 		IdleTimeout:       cfg.idle,
 		MaxHeaderBytes:    cfg.maxHeader,
-		ConnState:         lim.track,
 	}
+	if cfg.maxConns > 0 {
+		lim := &connLimiter{max: cfg.maxConns, conns: map[net.Conn]bool{}}
+		hs.ConnState = lim.track
+	}
+	return hs
 }
 
 // connLimiter counts a server's connections through ConnState. Every

@@ -49,7 +49,9 @@ func newHardened(t *testing.T, opts ...transport.ServerOption) *hardened {
 	})
 	limit := hs.server.ConnState
 	hs.server.ConnState = func(c net.Conn, s http.ConnState) {
-		limit(c, s)
+		if limit != nil {
+			limit(c, s)
+		}
 		hs.mu.Lock()
 		hs.states[s]++
 		hs.mu.Unlock()
@@ -330,4 +332,11 @@ func TestServerKeepsWebSocketsOpen(t *testing.T) {
 	// Upgraded, it has left the HTTP cap of 1.
 	hc := hs.dial(t)
 	roundTrip(t, hc, bufio.NewReader(hc))
+}
+
+// Zero turns the connection cap off rather than refusing everything.
+func TestServerConnectionCapOff(t *testing.T) {
+	hs := newHardened(t, transport.WithMaxHTTPConnections(0))
+	c := hs.dial(t)
+	roundTrip(t, c, bufio.NewReader(c))
 }

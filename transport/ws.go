@@ -273,14 +273,17 @@ func (c *wsConn) readMessage() (int, []byte, error) {
 func (c *wsConn) pong(string) error {
 	c.pongDeadline = time.Now().Add(c.h.cfg.pongWait)
 	if c.inMessage && c.msgDeadline.IsZero() {
-		c.msgDeadline = time.Now().Add(c.h.cfg.messageTimeout)
+		c.startMessageDeadline() // sets the read deadline too
+		return nil
 	}
 	c.setReadDeadline()
 	return nil
 }
 
 func (c *wsConn) startMessageDeadline() {
-	c.msgDeadline = time.Now().Add(c.h.cfg.messageTimeout)
+	if c.h.cfg.messageTimeout > 0 {
+		c.msgDeadline = time.Now().Add(c.h.cfg.messageTimeout)
+	}
 	c.setReadDeadline()
 }
 

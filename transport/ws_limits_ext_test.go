@@ -364,3 +364,19 @@ func TestWSShutdownRacesWithPingTimer(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Zero turns each WebSocket budget and timeout off rather than refusing
+// everything.
+func TestWSBudgetsOff(t *testing.T) {
+	f := newWSFixture(t, transport.WithConnectionBudget(0), transport.WithPartialBudget(0), transport.WithMessageTimeout(0))
+	c := f.dial(t)
+	var s string
+	if err := c.Call(testCtx(t), "big", []int{64 << 10}, &s); err != nil || len(s) != 64<<10 {
+		t.Fatalf("%d bytes, %v", len(s), err)
+	}
+	var diff float64
+	big := fmt.Sprintf(`[42, 23%s]`, strings.Repeat(" ", 64<<10)) // a message past 4 KiB
+	if err := c.Call(testCtx(t), "subtract", json.RawMessage(big), &diff); err != nil || diff != 19 {
+		t.Fatalf("%v %v", diff, err)
+	}
+}
