@@ -12,7 +12,7 @@ func (s *Server) handleBatch(ctx context.Context, msg []byte) []byte {
 	n := 0
 	eachElement(msg, func([]byte) bool { n++; return n <= s.cfg.batchLimit })
 	if n == 0 {
-		return appendError(nil, nil, invalidRequest("empty batch"))
+		return errorResponse(nil, invalidRequest("empty batch"))
 	}
 	if n > s.cfg.batchLimit {
 		return s.refuseBatch(msg)
@@ -46,9 +46,9 @@ func (s *Server) handleBatch(ctx context.Context, msg []byte) []byte {
 		for i := b.cut; i < n; i++ {
 			switch env, answer, perr := parseEnvelope(items[i]); {
 			case perr != nil:
-				b.out[i] = appendError(nil, answer, perr)
+				b.out[i] = errorResponse(answer, perr)
 			case env.id != nil:
-				b.out[i] = appendError(nil, env.id, tooLarge)
+				b.out[i] = errorResponse(env.id, tooLarge)
 			}
 		}
 	}

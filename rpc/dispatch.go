@@ -20,10 +20,10 @@ func (s *Server) Handle(ctx context.Context, msg []byte) []byte {
 	msg = trimSpace(msg)
 	valid, shallow := validMessage(msg, s.cfg.depthLimit)
 	if !valid {
-		return appendError(nil, nil, errParse())
+		return errorResponse(nil, errParse())
 	}
 	if !shallow {
-		return appendError(nil, nil, invalidRequest("nesting too deep"))
+		return errorResponse(nil, invalidRequest("nesting too deep"))
 	}
 	if msg[0] == '[' {
 		return s.handleBatch(ctx, msg)
@@ -35,23 +35,23 @@ func (s *Server) Handle(ctx context.Context, msg []byte) []byte {
 func (s *Server) handleOne(ctx context.Context, data []byte) []byte {
 	env, answer, perr := parseEnvelope(data)
 	if perr != nil {
-		return appendError(nil, answer, perr)
+		return errorResponse(answer, perr)
 	}
 	m, ok := s.table.Load().byName[string(env.method)] // no copy of the name
 	if !ok {
 		if env.id == nil {
 			return nil
 		}
-		return appendError(nil, env.id, errNotFound())
+		return errorResponse(env.id, errNotFound())
 	}
 	res, rerr := s.invoke(ctx, m, &Request{Method: m, ID: env.id, Params: env.params})
 	if env.id == nil {
 		return nil
 	}
 	if rerr != nil {
-		return appendError(nil, env.id, rerr)
+		return errorResponse(env.id, rerr)
 	}
-	return appendResult(nil, env.id, res)
+	return resultResponse(env.id, res)
 }
 
 // invoke runs the method's chain and encodes its result. It turns every
@@ -113,8 +113,9 @@ func (s *Server) debugError(base *Error, err error) *Error {
 	return &Error{Code: base.Code, Message: base.Message, Data: map[string]string{"error": err.Error()}}
 }
 
-func appendResult(buf, id, result []byte) []byte {
-	buf = slices.Grow(buf, len(`{"jsonrpc":"2.0","result":,"id":}`)+len(result)+len(id))
+// resultResponse returns the response carrying result.
+func resultResponse(id, result []byte) []byte {
+	buf := make([]byte, 0, len(`{"jsonrpc":"2.0","result":,"id":}`)+len(result)+len(id))
 	buf = append(buf, `{"jsonrpc":"2.0","result":`...)
 	buf = append(buf, result...)
 	buf = append(buf, `,"id":`...)
@@ -122,14 +123,15 @@ func appendResult(buf, id, result []byte) []byte {
 	return append(buf, '}')
 }
 
-func appendError(buf, id []byte, e *Error) []byte {
+// errorResponse returns the response carrying e; a nil id is sent as null.
+func errorResponse(id []byte, e *Error) []byte {
 	b, err := json.Marshal(e)
 	if err != nil || !utf8.Valid(b) {
 		// A handler's data that cannot be encoded, or that a MarshalJSON
 		// method filled with bytes that are not text.
 		b, _ = json.Marshal(errInternal())
 	}
-	return appendEncodedError(buf, id, b)
+	return appendEncodedError(nil, id, b)
 }
 
 // appendEncodedError appends a response carrying the encoded error object
