@@ -68,7 +68,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -76,6 +75,7 @@ import (
 	"time"
 
 	"github.com/wardenrpc/warden/security"
+	"github.com/wardenrpc/warden/transport"
 )
 
 func main() {
@@ -204,11 +204,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		l.Close()
 		return err
 	}
-	hs := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	// Hardened timeouts, a minimum body rate and a connection cap: no
+	// client holds a connection or an answer for ever.
+	hs := transport.NewServer(h)
+	hs.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 	logger.Info("listening", "addr", l.Addr().String(), "url", url, "db", redactURL(*dbPath), "secret", source)
 
 	errc := make(chan error, 1)
