@@ -12,7 +12,7 @@ import (
 	"github.com/wardenrpc/warden/rpc"
 )
 
-// MinAPIKeyBytes is the shortest API key [NewAPIKey] accepts.
+// MinAPIKeyBytes is the shortest API key [NewAPIKeys] accepts.
 const MinAPIKeyBytes = 16
 
 // maxAPIKeyBytes bounds a presented key; a longer value is invalid.
@@ -26,10 +26,10 @@ type APIKey struct {
 	Scopes  []string // the principal's scopes
 }
 
-// APIKeyScheme reads a key from a named header and compares it in constant
+// APIKeys reads a key from a named header and compares it in constant
 // time with every key it holds. It implements [rpc.Scheme]; the credential
 // is a *[Principal] with the key's subject and scopes and no expiry.
-type APIKeyScheme struct {
+type APIKeys struct {
 	header string
 	keys   []apiKeyEntry
 	info   rpc.SchemeInfo
@@ -40,17 +40,17 @@ type apiKeyEntry struct {
 	principal Principal
 }
 
-// NewAPIKey returns a scheme that reads header (for example "X-API-Key")
+// NewAPIKeys returns a scheme that reads header (for example "X-API-Key")
 // and accepts keys. It fails for an empty header name, no keys, a key
 // shorter than MinAPIKeyBytes, a key given twice, or a malformed scope.
-func NewAPIKey(header string, keys []APIKey, opts ...SchemeOption) (*APIKeyScheme, error) {
+func NewAPIKeys(header string, keys []APIKey, opts ...SchemeOption) (*APIKeys, error) {
 	if header == "" {
 		return nil, errors.New("security: API key scheme needs a header name")
 	}
 	if len(keys) == 0 {
 		return nil, errors.New("security: API key scheme needs at least one key")
 	}
-	s := &APIKeyScheme{
+	s := &APIKeys{
 		header: textproto.CanonicalMIMEHeaderKey(header),
 		info: rpc.SchemeInfo{
 			Type:        "apiKey",
@@ -71,7 +71,7 @@ func NewAPIKey(header string, keys []APIKey, opts ...SchemeOption) (*APIKeySchem
 			return nil, fmt.Errorf("security: API key %d has no subject", i)
 		}
 		for _, sc := range k.Scopes {
-			if !validScope(sc) {
+			if !rpc.ValidScope(sc) {
 				return nil, fmt.Errorf("security: API key %d: malformed scope %q", i, sc)
 			}
 		}
@@ -92,14 +92,14 @@ func NewAPIKey(header string, keys []APIKey, opts ...SchemeOption) (*APIKeySchem
 }
 
 // Info implements [rpc.Scheme].
-func (s *APIKeyScheme) Info() rpc.SchemeInfo { return s.info }
+func (s *APIKeys) Info() rpc.SchemeInfo { return s.info }
 
 var errAPIKey = errors.New("no such API key")
 
 // Authenticate implements [rpc.Scheme]. The presented key is hashed and
 // compared with every held key's hash, without stopping at a match, so the
 // time taken says nothing about which key, or how much of one, matched.
-func (s *APIKeyScheme) Authenticate(_ context.Context, md rpc.Metadata) (rpc.Credential, error) {
+func (s *APIKeys) Authenticate(_ context.Context, md rpc.Metadata) (rpc.Credential, error) {
 	v := md.Get(s.header)
 	if v == "" {
 		return nil, nil

@@ -8,18 +8,18 @@ import (
 	"github.com/wardenrpc/warden/rpc"
 )
 
-// SchemeOption configures a scheme made by [NewBearer] or [NewAPIKey].
+// SchemeOption configures a scheme made by [NewBearer] or [NewAPIKeys].
 type SchemeOption func(*rpc.SchemeInfo)
 
-// WithDescription sets the scheme's description in the OpenRPC document.
-func WithDescription(s string) SchemeOption {
+// WithSchemeDescription sets the scheme's description in the OpenRPC document.
+func WithSchemeDescription(s string) SchemeOption {
 	return func(i *rpc.SchemeInfo) { i.Description = s }
 }
 
-// WithScopes declares the scheme's scopes, name to description. A method
+// WithSchemeScopes declares the scheme's scopes, name to description. A method
 // requiring a scope not declared here fails to register. Without it, any
 // well-formed scope may be required.
-func WithScopes(scopes map[string]string) SchemeOption {
+func WithSchemeScopes(scopes map[string]string) SchemeOption {
 	return func(i *rpc.SchemeInfo) { i.Scopes = scopes }
 }
 

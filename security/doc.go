@@ -67,7 +67,7 @@
 // [Bearer] reads "Authorization: Bearer <token>" and verifies access
 // tokens; it also implements rpc.Revalidator, so that a WebSocket
 // connection that bound a principal re-checks expiry, the key and
-// revocation before every call. [APIKeyScheme] reads a named header and
+// revocation before every call. [APIKeys] reads a named header and
 // compares it in constant time with the keys the application holds. A
 // header for another scheme, such as Basic, is no credential at all: the
 // caller is anonymous, and a protected method answers -32001 "missing".

@@ -81,7 +81,7 @@ func ExampleIssuer() {
 func ExampleHasher() {
 	ctx := context.Background()
 	// Tests lower the cost; production uses NewHasher() (ln=17, r=8, p=1).
-	h, _ := security.NewHasher(security.WithCost(4, 8, 1))
+	h, _ := security.NewHasher(security.WithScryptCost(4, 8, 1))
 
 	stored, _ := h.Hash(ctx, "correct horse")
 	fmt.Println(stored[:21])
@@ -102,8 +102,8 @@ func ExampleHasher() {
 }
 
 // An API key scheme for machine clients, beside the bearer scheme.
-func ExampleNewAPIKey() {
-	keys, _ := security.NewAPIKey("X-API-Key", []security.APIKey{
+func ExampleNewAPIKeys() {
+	keys, _ := security.NewAPIKeys("X-API-Key", []security.APIKey{
 		{Key: "ci-2f6c1e0b9a8d7c6b", Subject: "ci", Scopes: []string{"deploy"}},
 	})
 	cred, _ := keys.Authenticate(context.Background(), http.Header{"X-Api-Key": {"ci-2f6c1e0b9a8d7c6b"}})

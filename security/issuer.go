@@ -141,7 +141,7 @@ func (g *Grant) check() error {
 		return errors.New("security: grant without a subject")
 	}
 	for _, s := range g.Scopes {
-		if !validScope(s) {
+		if !rpc.ValidScope(s) {
 			return fmt.Errorf("security: malformed scope %q", s)
 		}
 	}
@@ -380,17 +380,4 @@ func newID() string {
 	var b [16]byte
 	rand.Read(b[:]) // never fails; it panics instead if the OS fails it
 	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// validScope reports whether s is an RFC 6749 scope token.
-func validScope(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
 }

@@ -19,7 +19,8 @@ import (
 	"github.com/wardenrpc/warden/rpc"
 )
 
-// Password hashing defaults: passlib's scrypt format with DESIGN's cost.
+// Password hashing defaults: passlib's scrypt format at a cost of 2^17
+// (128 MiB, about half a second per hash on a current core).
 const (
 	DefaultScryptLn = 17 // N = 2^17
 	DefaultScryptR  = 8
@@ -95,17 +96,17 @@ type params struct {
 // HasherOption configures a [Hasher].
 type HasherOption func(*Hasher)
 
-// WithCost sets the scrypt cost of new hashes: N = 2^ln, r and p. Lower it
+// WithScryptCost sets the scrypt cost of new hashes: N = 2^ln, r and p. Lower it
 // only in tests: [Hasher.NeedsRehash] then reports default-cost hashes
 // as needing a rehash, and the other way round.
-func WithCost(ln, r, p int) HasherOption {
+func WithScryptCost(ln, r, p int) HasherOption {
 	return func(h *Hasher) { h.ln, h.r, h.p = ln, r, p }
 }
 
-// WithConcurrency sets how many hashes may run at once (default
+// WithHashConcurrency sets how many hashes may run at once (default
 // GOMAXPROCS, at most 4) and how long a caller waits for a slot (default
 // 1 s) before it gets -32005.
-func WithConcurrency(n int, wait time.Duration) HasherOption {
+func WithHashConcurrency(n int, wait time.Duration) HasherOption {
 	return func(h *Hasher) { h.sem, h.wait = make(chan struct{}, max(n, 1)), wait }
 }
 

@@ -54,7 +54,7 @@ func readVectors(t *testing.T) []vector {
 
 func testHasher(t testing.TB, opts ...HasherOption) *Hasher {
 	t.Helper()
-	h, err := NewHasher(append([]HasherOption{WithCost(4, 8, 1)}, opts...)...)
+	h, err := NewHasher(append([]HasherOption{WithScryptCost(4, 8, 1)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ for line in sys.stdin:
 }
 
 func TestPasswordsRefusedBeforeHashing(t *testing.T) {
-	h := testHasher(t, WithConcurrency(1, 0))
+	h := testHasher(t, WithHashConcurrency(1, 0))
 	h.sem <- struct{}{} // every slot busy: reaching scrypt would answer -32005
 	defer func() { <-h.sem }()
 	ctx := context.Background()
@@ -253,7 +253,7 @@ func isLimit(err error) bool {
 
 func TestConcurrencyCap(t *testing.T) {
 	ctx := context.Background()
-	h := testHasher(t, WithConcurrency(1, 0))
+	h := testHasher(t, WithHashConcurrency(1, 0))
 	h.lastNs.Store(int64(1500 * time.Microsecond))
 	h.sem <- struct{}{}
 	_, err := h.Hash(ctx, "pw")
@@ -273,7 +273,7 @@ func TestConcurrencyCap(t *testing.T) {
 	}
 
 	// With a wait, a slot that frees in time is taken.
-	h = testHasher(t, WithConcurrency(1, 5*time.Second))
+	h = testHasher(t, WithHashConcurrency(1, 5*time.Second))
 	h.sem <- struct{}{}
 	go func() { time.Sleep(20 * time.Millisecond); <-h.sem }()
 	if _, err := h.Hash(ctx, "pw"); err != nil {
@@ -290,7 +290,7 @@ func TestConcurrencyCap(t *testing.T) {
 }
 
 func TestVerifyRefusesCostlyHashesWithoutComputing(t *testing.T) {
-	h := testHasher(t, WithConcurrency(1, 0))
+	h := testHasher(t, WithHashConcurrency(1, 0))
 	h.sem <- struct{}{} // computing would answer -32005 instead
 	defer func() { <-h.sem }()
 	salt, key := "aA1BqFVqzbkX4txby7mXEg", "Fjw7HuK0uZ1ofUFcu7AWE8FuQKoQlm+8ZTTBe0n0210"
@@ -377,8 +377,8 @@ func TestVerifyDummy(t *testing.T) {
 
 func TestNewHasherBounds(t *testing.T) {
 	for _, c := range [][3]int{{0, 8, 1}, {25, 8, 1}, {17, 0, 1}, {17, 65, 1}, {17, 8, 0}, {17, 8, 17}, {22, 64, 1}} {
-		if _, err := NewHasher(WithCost(c[0], c[1], c[2])); err == nil {
-			t.Errorf("NewHasher(WithCost%v) succeeded", c)
+		if _, err := NewHasher(WithScryptCost(c[0], c[1], c[2])); err == nil {
+			t.Errorf("NewHasher(WithScryptCost%v) succeeded", c)
 		}
 	}
 }

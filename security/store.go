@@ -270,12 +270,20 @@ func (m *MemoryStore) SweepStrikes(_ context.Context, t time.Time) error {
 	return nil
 }
 
-// Len returns how many revocations and families the store holds, expired
-// ones included until they are swept.
-func (m *MemoryStore) Len() (revocations, families int) {
+// Revocations returns how many revocations the store holds, expired ones
+// included until they are swept.
+func (m *MemoryStore) Revocations() int {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return len(m.revoked), len(m.families)
+	return len(m.revoked)
+}
+
+// Families returns how many refresh families the store holds, expired ones
+// included until they are swept.
+func (m *MemoryStore) Families() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.families)
 }
 
 // sweep forgets expired entries, at most once per sweepEvery, and drops

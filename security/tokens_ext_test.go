@@ -340,7 +340,7 @@ func TestMemoryStoreForgetsExpiredEntries(t *testing.T) {
 		t.Errorf("rotating an expired family: %v", err)
 	}
 	m.Revoke(ctx, "b", clk.Now().Add(time.Minute)) // a write sweeps
-	if r, f := m.Len(); r != 1 || f != 0 {
+	if r, f := m.Revocations(), m.Families(); r != 1 || f != 0 {
 		t.Errorf("after sweeping: %d revocations, %d families; want 1, 0", r, f)
 	}
 }
@@ -456,7 +456,7 @@ func TestAPIKey(t *testing.T) {
 		{Key: "k-0123456789abcdef", Subject: "ci", Scopes: []string{"deploy"}},
 		{Key: "k-fedcba9876543210", Subject: "ops"},
 	}
-	s, err := security.NewAPIKey("X-API-Key", keys)
+	s, err := security.NewAPIKeys("X-API-Key", keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,8 +500,8 @@ func TestAPIKey(t *testing.T) {
 		{{Key: "k-0123456789abcdef", Subject: "a"}, {Key: "k-0123456789abcdef", Subject: "b"}},
 		{{Key: "k-0123456789abcdef", Subject: "a", Scopes: []string{"a b"}}},
 	} {
-		if _, err := security.NewAPIKey("X-API-Key", bad); err == nil {
-			t.Errorf("NewAPIKey(%+v) succeeded", bad)
+		if _, err := security.NewAPIKeys("X-API-Key", bad); err == nil {
+			t.Errorf("NewAPIKeys(%+v) succeeded", bad)
 		}
 	}
 }
@@ -513,7 +513,7 @@ func TestNewVerifierChecks(t *testing.T) {
 		"no issuer":   func() (*security.Verifier, error) { return security.NewVerifier(ring, "", "a") },
 		"no audience": func() (*security.Verifier, error) { return security.NewVerifier(ring, "i", "") },
 		"huge leeway": func() (*security.Verifier, error) {
-			return security.NewVerifier(ring, "i", "a", security.WithLeeway(time.Hour))
+			return security.NewVerifier(ring, "i", "a", security.WithTokenLeeway(time.Hour))
 		},
 		"no max bytes": func() (*security.Verifier, error) {
 			return security.NewVerifier(ring, "i", "a", security.WithMaxTokenBytes(0))

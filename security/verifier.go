@@ -43,9 +43,9 @@ type Verifier struct {
 // VerifierOption configures a [Verifier].
 type VerifierOption func(*Verifier)
 
-// WithLeeway sets how far clocks may disagree (default 30 s): a token is
+// WithTokenLeeway sets how far clocks may disagree (default 30 s): a token is
 // accepted this long after "exp", and this long before "nbf" and "iat".
-func WithLeeway(d time.Duration) VerifierOption { return func(v *Verifier) { v.leeway = d } }
+func WithTokenLeeway(d time.Duration) VerifierOption { return func(v *Verifier) { v.leeway = d } }
 
 // WithRevocations sets the store of revoked token and family ids. The
 // default is a new [MemoryStore].

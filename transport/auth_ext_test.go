@@ -74,7 +74,7 @@ func newAtkKit(t *testing.T, rpcOpts ...rpc.Option) *atkKit {
 	if k.iss, err = security.NewIssuer(v); err != nil {
 		t.Fatal(err)
 	}
-	hasher, err := security.NewHasher(security.WithCost(4, 8, 1))
+	hasher, err := security.NewHasher(security.WithScryptCost(4, 8, 1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,7 +76,7 @@ func newApp(store Store, secret []byte, o options, logger *slog.Logger) (*app, e
 	if err != nil {
 		return nil, err
 	}
-	h, err := security.NewHasher(security.WithCost(o.scryptLn, security.DefaultScryptR, security.DefaultScryptP))
+	h, err := security.NewHasher(security.WithScryptCost(o.scryptLn, security.DefaultScryptR, security.DefaultScryptP))
 	if err != nil {
 		return nil, err
 	}
@@ -121,8 +121,8 @@ func (a *app) run(ctx context.Context) {
 // the tutorial's methods.
 func (a *app) rpcServer() *rpc.Server {
 	bearer := security.NewBearer(a.issuer.Verifier(),
-		security.WithDescription("An access token from sign_in, refresh or the token command."),
-		security.WithScopes(map[string]string{ScopeAdmin: "See and delete users (list_users, delete_user)."}))
+		security.WithSchemeDescription("An access token from sign_in, refresh or the token command."),
+		security.WithSchemeScopes(map[string]string{ScopeAdmin: "See and delete users (list_users, delete_user)."}))
 	srv := rpc.NewServer(
 		rpc.WithLogger(a.logger),
 		rpc.WithScheme("bearer", bearer),
