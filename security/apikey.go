@@ -27,8 +27,10 @@ type APIKey struct {
 }
 
 // APIKeys reads a key from a named header and compares it in constant
-// time with every key it holds. It implements [rpc.Scheme]; the credential
-// is a *[Principal] with the key's subject and scopes and no expiry.
+// time with every key it holds. It implements [rpc.Scheme] and
+// [rpc.TokenScheme] (a connection may present a key in-band); the
+// credential is a *[Principal] with the key's subject and scopes and no
+// expiry.
 type APIKeys struct {
 	header string
 	keys   []apiKeyEntry
@@ -99,12 +101,19 @@ var errAPIKey = errors.New("no such API key")
 // Authenticate implements [rpc.Scheme]. The presented key is hashed and
 // compared with every held key's hash, without stopping at a match, so the
 // time taken says nothing about which key, or how much of one, matched.
-func (s *APIKeys) Authenticate(_ context.Context, md rpc.Metadata) (rpc.Credential, error) {
+func (s *APIKeys) Authenticate(ctx context.Context, md rpc.Metadata) (rpc.Credential, error) {
 	v := md.Get(s.header)
 	if v == "" {
 		return nil, nil
 	}
-	if len(v) > maxAPIKeyBytes {
+	return s.AuthenticateToken(ctx, v)
+}
+
+// AuthenticateToken implements [rpc.TokenScheme]: it checks v, a key
+// presented in-band, as Authenticate checks the one in the header. An
+// empty key is invalid.
+func (s *APIKeys) AuthenticateToken(_ context.Context, v string) (rpc.Credential, error) {
+	if v == "" || len(v) > maxAPIKeyBytes {
 		return nil, &rpc.AuthError{Reason: rpc.ReasonInvalid, Err: errAPIKey}
 	}
 	sum := sha256.Sum256([]byte(v))

@@ -27,7 +27,8 @@ func WithSchemeScopes(scopes map[string]string) SchemeOption {
 // "Authorization: Bearer <token>" (the word "Bearer" in any case) and
 // verifies the token with a [Verifier]. Declare it on a server with
 // rpc.WithScheme("bearer", security.NewBearer(v)). It implements
-// [rpc.Scheme] and [rpc.Revalidator].
+// [rpc.Scheme], [rpc.TokenScheme] (a connection may present a token
+// in-band) and [rpc.Revalidator].
 type Bearer struct {
 	v    *Verifier
 	info rpc.SchemeInfo
@@ -61,6 +62,13 @@ func (b *Bearer) Authenticate(ctx context.Context, md rpc.Metadata) (rpc.Credent
 	if !ok {
 		return nil, nil
 	}
+	return b.AuthenticateToken(ctx, token)
+}
+
+// AuthenticateToken implements [rpc.TokenScheme]: it verifies token, a
+// bare JWT presented in-band, as Authenticate verifies the one in the
+// header. An empty token is invalid.
+func (b *Bearer) AuthenticateToken(ctx context.Context, token string) (rpc.Credential, error) {
 	if token == "" {
 		return nil, &rpc.AuthError{Reason: rpc.ReasonInvalid, Err: errEmptyBearer}
 	}
@@ -98,3 +106,10 @@ func (b *Bearer) Revalidate(ctx context.Context, cred rpc.Credential) error {
 	}
 	return b.v.Revalidate(ctx, p)
 }
+
+// The schemes of this package take tokens in-band.
+var (
+	_ rpc.TokenScheme = (*Bearer)(nil)
+	_ rpc.TokenScheme = (*APIKeys)(nil)
+	_ rpc.Revalidator = (*Bearer)(nil)
+)

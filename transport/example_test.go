@@ -65,14 +65,19 @@ func ExampleClient_Call() {
 	// -32010 division by zero {"param":"b"}
 }
 
-// A WebSocket session signs in on the open connection: the application's
-// sign_in binds the credential it checked, and later calls carry it.
-func ExampleSession_Authenticate() {
+// A WebSocket client signs in on the open connection: rpc.authenticate,
+// which the server registers with rpc.RegisterAuthenticate, has the scheme
+// read the token and binds the credential to the connection's session,
+// and later calls carry it.
+func ExampleClient_Authenticate() {
 	tokens := tokenScheme{"s3cret-token": "alice"}
-	srv := rpc.NewServer(rpc.WithScheme("bearer", tokens), transport.ProvideSession())
+	srv := rpc.NewServer(rpc.WithScheme("bearer", tokens), rpc.ProvideSession())
 	srv.MustRegister("whoami", func(ctx context.Context) string {
 		return string(rpc.CredentialsFrom(ctx).Get(ctx, "bearer").(user))
 	}, rpc.Security(rpc.Require("bearer")))
+	if err := rpc.RegisterAuthenticate(srv); err != nil { // the in-band sign-in below
+		log.Fatal(err)
+	}
 	ts := httptest.NewServer(transport.NewHandler(srv))
 	defer ts.Close()
 
@@ -104,6 +109,15 @@ func (t tokenScheme) Authenticate(_ context.Context, md rpc.Metadata) (rpc.Crede
 	if !ok {
 		return nil, nil
 	}
+	if name, ok := t[tok]; ok {
+		return user(name), nil
+	}
+	return nil, &rpc.AuthError{Reason: rpc.ReasonInvalid}
+}
+
+// AuthenticateToken makes tokenScheme an rpc.TokenScheme: it reads the
+// bare tokens that rpc.authenticate carries.
+func (t tokenScheme) AuthenticateToken(_ context.Context, tok string) (rpc.Credential, error) {
 	if name, ok := t[tok]; ok {
 		return user(name), nil
 	}

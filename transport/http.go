@@ -22,8 +22,8 @@ import (
 // WebSocket message: 1 MiB.
 const DefaultMaxBodyBytes = 1 << 20
 
-// Handler serves an [rpc.Server] over HTTP POST. Create one with
-// [NewHandler] and mount it on a path.
+// Handler serves an [rpc.Server] over HTTP POST and WebSocket, on the one
+// path it is mounted on. Create one with [NewHandler].
 type Handler struct {
 	srv      *rpc.Server
 	cfg      config
@@ -119,9 +119,9 @@ func WithPartialBudget(n int64) Option { return func(c *config) { c.partialBudge
 func WithMessageTimeout(d time.Duration) Option { return func(c *config) { c.messageTimeout = d } }
 
 // NewHandler returns a Handler serving srv over HTTP POST and WebSocket on
-// one path. When srv declares security schemes, NewHandler also registers
-// the reserved method rpc.authenticate (see [Session.Authenticate]) unless
-// it is registered already.
+// one path. It leaves srv's methods as they are: a server whose WebSocket
+// clients present tokens in-band registers rpc.authenticate itself, with
+// [rpc.RegisterAuthenticate].
 func NewHandler(srv *rpc.Server, opts ...Option) *Handler {
 	h := &Handler{srv: srv, cfg: config{
 		maxBody:      DefaultMaxBodyBytes,
@@ -153,9 +153,6 @@ func NewHandler(srv *rpc.Server, opts ...Option) *Handler {
 		ReadBufferSize:  1024,
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     func(*http.Request) bool { return true }, // checked before the upgrade
-	}
-	if srv.HasSchemes() {
-		registerAuthenticate(srv)
 	}
 	return h
 }

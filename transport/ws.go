@@ -43,7 +43,7 @@ var (
 type wsConn struct {
 	h    *Handler
 	ws   *websocket.Conn
-	sess *Session
+	sess *rpc.Session
 
 	ctx    context.Context // canceled when the connection closes
 	cancel context.CancelFunc
@@ -113,8 +113,8 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 		sem:    make(chan struct{}, h.cfg.concurrency),
 		budget: connBudget{max: h.cfg.connBudget},
 	}
-	c.sess = &Session{conn: c}
-	c.ctx = context.WithValue(ctx, sessionKey{}, c.sess)
+	c.sess = rpc.NewSession(h.srv, c.notify)
+	c.ctx = rpc.WithSession(ctx, c.sess)
 	creds.Each(c.sess.Bind)
 	// Deadlines that the HTTP server set for the handshake (a response
 	// timeout, say) would otherwise outlive it: this connection keeps its
@@ -344,7 +344,7 @@ func (c *wsConn) serve(msg []byte) {
 	}()
 	ctx := c.ctx
 	if c.h.srv.HasSchemes() {
-		ctx = rpc.WithCredentials(ctx, c.sess.credentials())
+		ctx = rpc.WithCredentials(ctx, c.sess.Credentials())
 	}
 	resp := c.h.srv.Handle(ctx, msg)
 	if resp == nil {
@@ -359,6 +359,16 @@ func (c *wsConn) serve(msg []byte) {
 		c.budget.charge(resp)
 	}
 	c.send(ctx, resp)
+}
+
+// notify writes a notification for the session: it waits while the
+// connection holds its budget, and fails once the connection is closed or
+// ctx ends.
+func (c *wsConn) notify(ctx context.Context, msg []byte) error {
+	if err := c.budget.admit(ctx, int64(len(msg)), c.done); err != nil {
+		return err
+	}
+	return c.send(ctx, msg)
 }
 
 // send writes msg, already charged to the budget, as one text message,

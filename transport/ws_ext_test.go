@@ -86,6 +86,18 @@ func (f *fakeScheme) Authenticate(ctx context.Context, md rpc.Metadata) (rpc.Cre
 	return c, f.Revalidate(ctx, c)
 }
 
+// AuthenticateToken makes the scheme an rpc.TokenScheme, so that a token
+// can be presented in-band.
+func (f *fakeScheme) AuthenticateToken(ctx context.Context, tok string) (rpc.Credential, error) {
+	f.mu.Lock()
+	c := f.tokens[tok]
+	f.mu.Unlock()
+	if c == nil {
+		return nil, &rpc.AuthError{Reason: rpc.ReasonInvalid}
+	}
+	return c, f.Revalidate(ctx, c)
+}
+
 func (f *fakeScheme) Revalidate(ctx context.Context, cred rpc.Credential) error {
 	c := cred.(*fakeCred)
 	f.mu.Lock()
@@ -116,7 +128,7 @@ type wsFixture struct {
 func newWSFixture(t *testing.T, opts ...transport.Option) *wsFixture {
 	t.Helper()
 	f := &wsFixture{scheme: newFakeScheme(), release: make(chan struct{}), started: make(chan struct{}, 64)}
-	f.srv = rpc.NewServer(rpc.WithScheme("bearer", f.scheme), transport.ProvideSession())
+	f.srv = rpc.NewServer(rpc.WithScheme("bearer", f.scheme), rpc.ProvideSession())
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -128,7 +140,7 @@ func newWSFixture(t *testing.T, opts ...transport.Option) *wsFixture {
 		return rpc.CredentialsFrom(ctx).Get(ctx, "bearer").(*fakeCred).sub, nil
 	}, rpc.Security(rpc.Require("bearer"))))
 	must(f.srv.Register("admin_only", func() string { return "ok" }, rpc.Security(rpc.Require("bearer", "admin"))))
-	must(f.srv.Register("sign_in", func(ctx context.Context, sess *transport.Session, user string) (string, error) {
+	must(f.srv.Register("sign_in", func(ctx context.Context, sess *rpc.Session, user string) (string, error) {
 		tok := f.scheme.issue(user, time.Hour)
 		if sess != nil {
 			if err := sess.Authenticate(ctx, "bearer", tok); err != nil {
@@ -137,7 +149,7 @@ func newWSFixture(t *testing.T, opts ...transport.Option) *wsFixture {
 		}
 		return tok, nil
 	}, rpc.Params("user")))
-	must(f.srv.Register("sign_out", func(sess *transport.Session) error {
+	must(f.srv.Register("sign_out", func(sess *rpc.Session) error {
 		if sess != nil {
 			sess.Clear()
 		}
@@ -153,9 +165,10 @@ func newWSFixture(t *testing.T, opts ...transport.Option) *wsFixture {
 		}
 	}))
 	must(f.srv.Register("big", func(n int) string { return strings.Repeat("x", n) }, rpc.Params("n")))
-	must(f.srv.Register("echo_notify", func(ctx context.Context, sess *transport.Session, text string) error {
+	must(f.srv.Register("echo_notify", func(ctx context.Context, sess *rpc.Session, text string) error {
 		return sess.Notify(ctx, "echoed", []string{text})
 	}, rpc.Params("text")))
+	must(rpc.RegisterAuthenticate(f.srv))
 	f.handler = transport.NewHandler(f.srv, opts...)
 	f.http = httptest.NewServer(f.handler)
 	f.wsURL = "ws" + strings.TrimPrefix(f.http.URL, "http")
@@ -348,7 +361,7 @@ func TestWSSignInOnOpenConnection(t *testing.T) {
 	if err := hc.Call(ctx, "sign_in", map[string]string{"user": "carol"}, &tok); err != nil || tok == "" {
 		t.Fatalf("sign_in over HTTP: %q %v", tok, err)
 	}
-	if code, _ := rpcCode(t, hc.Call(ctx, transport.AuthenticateMethod, map[string]string{"token": tok}, nil)); code != rpc.CodeInvalidRequest {
+	if code, _ := rpcCode(t, hc.Call(ctx, rpc.AuthenticateMethod, map[string]string{"token": tok}, nil)); code != rpc.CodeInvalidRequest {
 		t.Fatalf("rpc.authenticate over HTTP: %d", code)
 	}
 }

@@ -127,7 +127,7 @@ func (a *app) rpcServer() *rpc.Server {
 		rpc.WithLogger(a.logger),
 		rpc.WithScheme("bearer", bearer),
 		security.ProvidePrincipal("bearer"),
-		transport.ProvideSession(),
+		rpc.ProvideSession(),
 		rpc.Provide(a.currentUser),
 		rpc.WithInterceptors(logCalls(a.logger)),
 	)
@@ -178,6 +178,9 @@ func (a *app) rpcServer() *rpc.Server {
 // address, for the document.
 func (a *app) handler(url string) (http.Handler, *transport.Handler, error) {
 	srv := a.rpcServer()
+	if err := rpc.RegisterAuthenticate(srv); err != nil {
+		return nil, nil, err
+	}
 	docs, err := openrpc.Register(srv,
 		openrpc.WithInfo(openrpc.Info{
 			Title:       "Warden auth example",

@@ -8,7 +8,6 @@ import (
 
 	"github.com/wardenrpc/warden/rpc"
 	"github.com/wardenrpc/warden/security"
-	"github.com/wardenrpc/warden/transport"
 )
 
 // CodeSignUpFailed is sign_up's error for a username that cannot be used.
@@ -69,7 +68,7 @@ func (a *app) signUp(ctx context.Context, c Credentials) (User, error) {
 // signIn checks a username and password and issues a pair. Over a
 // WebSocket (sess is not nil) it also binds the access token to the
 // connection, as python-openrpc's tutorial leaves for the reader to do.
-func (a *app) signIn(ctx context.Context, sess *transport.Session, c Credentials) (*security.Pair, error) {
+func (a *app) signIn(ctx context.Context, sess *rpc.Session, c Credentials) (*security.Pair, error) {
 	name, err := normalizeUsername(string(c.Username))
 	if err != nil {
 		return nil, err
@@ -220,7 +219,7 @@ type ChangePasswordParams struct {
 // the user was issued until now, on every instance: other sessions are
 // signed out. It returns a new pair for this session, and over a
 // WebSocket binds it.
-func (a *app) changePassword(ctx context.Context, u *User, sess *transport.Session, p ChangePasswordParams) (*security.Pair, error) {
+func (a *app) changePassword(ctx context.Context, u *User, sess *rpc.Session, p ChangePasswordParams) (*security.Pair, error) {
 	oldPassword, newPassword := string(p.OldPassword), string(p.NewPassword)
 	if len(oldPassword) > MaxPasswordBytes {
 		return nil, security.ErrPasswordTooLong
@@ -272,7 +271,7 @@ func (a *app) requireToken(u *User) User { return *u }
 
 // refresh spends a refresh token for a new pair. Over a WebSocket the new
 // access token is also bound to the connection.
-func (a *app) refresh(ctx context.Context, sess *transport.Session, p RefreshParams) (*security.Pair, error) {
+func (a *app) refresh(ctx context.Context, sess *rpc.Session, p RefreshParams) (*security.Pair, error) {
 	rp, err := a.issuer.Verifier().VerifyRefresh(ctx, p.RefreshToken)
 	if err != nil {
 		return nil, err
@@ -296,7 +295,7 @@ func (a *app) refresh(ctx context.Context, sess *transport.Session, p RefreshPar
 
 // signOut revokes the caller's access token and its refresh family, and
 // signs the WebSocket connection out.
-func (a *app) signOut(ctx context.Context, p *security.Principal, sess *transport.Session) error {
+func (a *app) signOut(ctx context.Context, p *security.Principal, sess *rpc.Session) error {
 	if err := a.issuer.Revoke(ctx, p); err != nil {
 		return err
 	}
