@@ -26,16 +26,21 @@
 // connection cap ([WithMaxConnections]), 503. No credential gives an
 // anonymous connection.
 //
-// Each connection has a [Session], which methods receive by injection
-// ([ProvideSession]). Credentials from the handshake are bound to it; a
-// method binds more ([Session.Bind], [Session.Authenticate]) or clears them
-// ([Session.Clear]), which is how an application's sign_in and sign_out
-// work on a connection. The reserved method rpc.authenticate lets any
-// client, browsers included, present a token in-band. Before every call the
-// bound credentials are re-checked by schemes that implement
-// [rpc.Revalidator], so an expired token answers -32001 "expired" while the
-// connection stays open for a new one, and a revoked token stops working on
-// the next call. [Session.Notify] sends the client notifications.
+// Each connection has an [rpc.Session], which methods receive by
+// injection ([rpc.ProvideSession]); the WebSocket transport is one user of
+// it, and any transport that keeps connections open can be another.
+// Credentials from the handshake are bound to it; a method binds more
+// ([rpc.Session.Bind], [rpc.Session.Authenticate]) or clears them
+// ([rpc.Session.Clear]), which is how an application's sign_in and
+// sign_out work on a connection. A server that registers the reserved
+// method rpc.authenticate ([rpc.RegisterAuthenticate]; NewHandler
+// registers nothing) lets any client, browsers included, present a token
+// in-band to a scheme that implements [rpc.TokenScheme]. Each call
+// re-checks the bound credentials it needs with schemes that implement
+// [rpc.Revalidator], so an expired token answers -32001 "expired" while
+// the connection stays open for a new one, and a revoked token stops
+// working on the next call. [rpc.Session.Notify] sends the client
+// notifications, under the connection's budget and write timeout.
 //
 // Messages are read by one goroutine and run concurrently, at most 16 per
 // connection ([WithConnectionConcurrency]); at the cap, reading pauses.
@@ -81,5 +86,8 @@
 // [Dial] returns a [Client] for an http(s) or ws(s) URL, with Call, Notify
 // and Batch, a static or refreshing bearer token, a handler for server
 // notifications, and errors that carry the JSON-RPC code and data as an
-// *rpc.Error.
+// *rpc.Error. It reads responses of up to 16 MiB
+// ([WithMaxResponseBytes]), and bounds each WebSocket write by 10 s
+// ([WithClientWriteTimeout]) or the call's context, whichever ends first,
+// so that a server that stops reading cannot hold every call up.
 package transport
