@@ -123,7 +123,7 @@ type numericDate struct {
 var errDate = errors.New("date claim is not a number")
 
 func (d *numericDate) UnmarshalJSON(b []byte) error {
-	if len(b) == 0 || !(b[0] == '-' || (b[0] >= '0' && b[0] <= '9')) {
+	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
 		return errDate
 	}
 	f, err := strconv.ParseFloat(string(b), 64)

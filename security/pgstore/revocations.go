@@ -98,7 +98,7 @@ func (s *Store) WatchRevocations(ctx context.Context, changed func(resync bool))
 	defer func() {
 		closeCtx, stop := context.WithTimeout(context.Background(), time.Second)
 		defer stop()
-		conn.Close(closeCtx)
+		_ = conn.Close(closeCtx) // best effort: pgx drops the connection even when its goodbye fails
 	}()
 	changed(true)
 	for {
@@ -118,7 +118,7 @@ func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
 		return nil, err
 	}
 	if _, err := conn.Exec(ctx, `LISTEN `+revocationChannel); err != nil {
-		conn.Close(context.Background())
+		_ = conn.Close(context.Background()) // LISTEN's error is the one to report
 		return nil, err
 	}
 	return conn, nil

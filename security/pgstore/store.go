@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"time"
 
@@ -73,7 +74,7 @@ const Component = "warden"
 // newer program.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	o := options{
-		maxConns: max(8, 4*int32(runtime.GOMAXPROCS(0))),
+		maxConns: defaultMaxConns(),
 		minConns: 2,
 		now:      time.Now,
 	}
@@ -112,10 +113,15 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	s := &Store{pool: pool, cfg: cfg, now: o.now}
 	s.closed, s.close = context.WithCancel(context.Background())
 	if err := s.Migrate(ctx, Component, schema); err != nil {
-		s.Close()
+		_ = s.Close() // always nil; the migration's error is the one to report
 		return nil, err
 	}
 	return s, nil
+}
+
+// defaultMaxConns is the greater of 8 and 4×GOMAXPROCS, within int32.
+func defaultMaxConns() int32 {
+	return int32(min(max(8, 4*runtime.GOMAXPROCS(0)), math.MaxInt32))
 }
 
 // Pool returns the Store's connection pool, for the application's own

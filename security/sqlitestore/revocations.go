@@ -44,7 +44,9 @@ func (s *Store) RevocationsSince(ctx context.Context, cursor int64, now time.Tim
 	if err != nil {
 		return nil, cursor, fmt.Errorf("sqlitestore: revocations since %d: %w", cursor, err)
 	}
-	defer rows.Close()
+	// A full iteration closes rows and rows.Err reports how it ended; an
+	// early return already carries an error.
+	defer func() { _ = rows.Close() }()
 	var out []security.Revocation
 	for rows.Next() {
 		var r security.Revocation

@@ -105,7 +105,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	s := &Store{path: path, now: c.now}
 	if err := s.open(ctx, c); err != nil {
-		s.Close()
+		_ = s.Close() // open's error is the one to report
 		return nil, err
 	}
 	return s, nil
@@ -263,7 +263,7 @@ func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
 		return err
 	}
 	if err := fn(tx); err != nil {
-		tx.Rollback()
+		_ = tx.Rollback() // fn's error is the one to report
 		return err
 	}
 	return tx.Commit()
@@ -293,6 +293,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) error {
 
 // Close closes the statements and both pools.
 func (s *Store) Close() error {
+	var errs []error
 	for _, stmt := range []*sql.Stmt{
 		s.isRevoked, s.since, s.lookupSetting, s.ping, s.familyState,
 		s.revoke, s.startFamily, s.family, s.rotate, s.endFamily,
@@ -300,10 +301,9 @@ func (s *Store) Close() error {
 		s.insertSetting, s.setting, s.sweepRevocations, s.sweepFamilies,
 	} {
 		if stmt != nil {
-			stmt.Close()
+			errs = append(errs, stmt.Close())
 		}
 	}
-	var errs []error
 	if s.reader != nil && s.reader != s.writer {
 		errs = append(errs, s.reader.Close())
 	}
