@@ -108,8 +108,12 @@ func TestRevocationCacheLoadsAndFollows(t *testing.T) {
 	ctx := context.Background()
 	store := security.NewMemoryStore()
 	hour := time.Now().Add(time.Hour)
-	store.Revoke(ctx, "before-start", hour)
-	store.Revoke(ctx, "already-expired", time.Now().Add(-time.Minute))
+	if err := store.Revoke(ctx, "before-start", hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Revoke(ctx, "already-expired", time.Now().Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
 
 	a := newCache(t, store, security.WithPollInterval(10*time.Millisecond))
 	// Before its first load the cache cannot vouch for anything.
@@ -295,7 +299,9 @@ func TestRevokedAccessTokensDoNotComeBack(t *testing.T) {
 	// Revoked until the token expires, then expired: never valid again.
 	for _, d := range []time.Duration{time.Hour, 6 * 24 * time.Hour, 23*time.Hour - time.Minute, 2 * time.Minute, 24 * time.Hour} {
 		f.clk.Add(d)
-		f.store.Revoke(ctx, "sweep-trigger", f.clk.Now()) // a write sweeps expired entries
+		if err := f.store.Revoke(ctx, "sweep-trigger", f.clk.Now()); err != nil { // a write sweeps expired entries
+			t.Fatal(err)
+		}
 		_, err := f.v.Verify(ctx, pair.AccessToken)
 		if want := rpc.ReasonRevoked; f.clk.Now().After(pair.AccessExpires.Add(security.DefaultLeeway)) {
 			want = rpc.ReasonExpired

@@ -327,19 +327,25 @@ func TestMemoryStoreForgetsExpiredEntries(t *testing.T) {
 	clk := newClock()
 	m := &security.MemoryStore{Now: clk.Now}
 	ctx := context.Background()
-	m.Revoke(ctx, "a", clk.Now().Add(time.Minute))
-	m.StartFamily(ctx, "f", "ada", "t1", clk.Now().Add(time.Minute))
-	if r, _ := m.IsRevoked(ctx, "a"); !r {
-		t.Fatal("a is not revoked")
+	if err := m.Revoke(ctx, "a", clk.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.StartFamily(ctx, "f", "ada", "t1", clk.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := m.IsRevoked(ctx, "a"); !r || err != nil {
+		t.Fatalf("a is not revoked: %v", err)
 	}
 	clk.Add(2 * time.Minute)
-	if r, _ := m.IsRevoked(ctx, "a"); r {
-		t.Error("an expired revocation still counts")
+	if r, err := m.IsRevoked(ctx, "a"); r || err != nil {
+		t.Errorf("an expired revocation: %v %v", r, err)
 	}
 	if err := m.RotateFamily(ctx, "f", "t1", "t2", clk.Now().Add(time.Hour)); !errors.Is(err, security.ErrUnknownFamily) {
 		t.Errorf("rotating an expired family: %v", err)
 	}
-	m.Revoke(ctx, "b", clk.Now().Add(time.Minute)) // a write sweeps
+	if err := m.Revoke(ctx, "b", clk.Now().Add(time.Minute)); err != nil { // a write sweeps
+		t.Fatal(err)
+	}
 	if r, f := m.Revocations(), m.Families(); r != 1 || f != 0 {
 		t.Errorf("after sweeping: %d revocations, %d families; want 1, 0", r, f)
 	}
@@ -410,17 +416,23 @@ func TestBearerRevalidate(t *testing.T) {
 	b2 := security.NewBearer(f2.v)
 	pair, _ = f2.iss.Issue(ctx, security.Grant{Subject: "ada"})
 	cred, _ = b2.Authenticate(ctx, http.Header{"Authorization": {"Bearer " + pair.AccessToken}})
-	f2.iss.Revoke(ctx, cred.(*security.Principal))
+	if err := f2.iss.Revoke(ctx, cred.(*security.Principal)); err != nil {
+		t.Fatal(err)
+	}
 	if err := b2.Revalidate(ctx, cred); reason(err) != rpc.ReasonRevoked {
 		t.Errorf("after Revoke: %s", reason(err))
 	}
 	pair, _ = f2.iss.Issue(ctx, security.Grant{Subject: "ada"})
 	cred, _ = b2.Authenticate(ctx, http.Header{"Authorization": {"Bearer " + pair.AccessToken}})
-	f2.ring.Rotate(security.HS256("k2", append([]byte("2"), secret...)))
+	if err := f2.ring.Rotate(security.HS256("k2", append([]byte("2"), secret...))); err != nil {
+		t.Fatal(err)
+	}
 	if err := b2.Revalidate(ctx, cred); err != nil {
 		t.Errorf("after rotation, old key still in the ring: %v", err)
 	}
-	f2.ring.Remove("k1")
+	if err := f2.ring.Remove("k1"); err != nil {
+		t.Fatal(err)
+	}
 	if err := b2.Revalidate(ctx, cred); reason(err) != rpc.ReasonInvalid {
 		t.Errorf("after the key left the ring: %s", reason(err))
 	}
@@ -544,10 +556,19 @@ func TestCachedTokensAreRechecked(t *testing.T) {
 	}
 
 	f = newFixture(t)
-	pair, _ = f.iss.Issue(ctx, security.Grant{Subject: "ada"})
-	f.v.Verify(ctx, pair.AccessToken)
-	f.ring.Rotate(security.HS256("k2", append([]byte("2"), secret...)))
-	f.ring.Remove("k1")
+	pair, err = f.iss.Issue(ctx, security.Grant{Subject: "ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Verify(ctx, pair.AccessToken); err != nil { // now cached
+		t.Fatal(err)
+	}
+	if err := f.ring.Rotate(security.HS256("k2", append([]byte("2"), secret...))); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.ring.Remove("k1"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.v.Verify(ctx, pair.AccessToken); reason(err) != rpc.ReasonInvalid {
 		t.Errorf("cached token after its key left: %s", reason(err))
 	}

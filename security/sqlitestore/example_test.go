@@ -19,7 +19,7 @@ func ExampleOpen() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }() // a temporary directory: best effort
 	path := filepath.Join(dir, "warden.db")
 
 	a, err := sqlitestore.Open(ctx, path)

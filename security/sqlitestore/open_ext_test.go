@@ -57,7 +57,7 @@ func TestOpenReadOnlyDirectory(t *testing.T) {
 	}
 	dir := t.TempDir()
 	must(t, os.Chmod(dir, 0o555))
-	t.Cleanup(func() { os.Chmod(dir, 0o755) })
+	t.Cleanup(func() { must(t, os.Chmod(dir, 0o755)) }) // or TempDir cannot remove it
 	path := filepath.Join(dir, "w.db")
 	s, err := sqlitestore.Open(context.Background(), path)
 	if err == nil {
