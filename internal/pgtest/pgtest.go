@@ -231,7 +231,7 @@ func external(u string) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", EnvURL, err)
 	}
-	conn.Close(ctx)
+	_ = conn.Close(ctx) // a probe: it connected, which is all it asks
 	return c, nil
 }
 
@@ -288,7 +288,7 @@ func start() (c *Cluster, err error) {
 	}
 	defer func() {
 		if err != nil {
-			os.RemoveAll(c.dir)
+			_ = os.RemoveAll(c.dir) // best effort: err says what went wrong
 		}
 	}()
 	if c.cred != nil {
@@ -341,7 +341,8 @@ func (c *Cluster) run() error {
 	if err != nil {
 		return err
 	}
-	defer logf.Close()
+	// postgres writes through its own copy of the descriptor.
+	defer func() { _ = logf.Close() }()
 	cmd := c.command("postgres", "-D", c.data(),
 		"-c", "listen_addresses=127.0.0.1",
 		"-c", "port="+strconv.Itoa(c.port),
@@ -369,7 +370,7 @@ func (c *Cluster) run() error {
 			return
 		}
 		started <- nil
-		cmd.Wait()
+		_ = cmd.Wait() // its outcome is in cmd.ProcessState, which run reports
 		close(done)
 	}()
 	if err := <-started; err != nil {
@@ -382,7 +383,7 @@ func (c *Cluster) run() error {
 	for {
 		conn, err := pgx.Connect(ctx, c.admin)
 		if err == nil {
-			conn.Close(ctx)
+			_ = conn.Close(ctx) // a probe: it connected, which is all it asks
 			c.proc, c.done = cmd, done
 			return nil
 		}
@@ -390,7 +391,7 @@ func (c *Cluster) run() error {
 		case <-done:
 			return fmt.Errorf("postgres exited: %s\n%s", cmd.ProcessState, c.readLog())
 		case <-ctx.Done():
-			cmd.Process.Kill()
+			_ = cmd.Process.Kill() // fails only if it has exited, which done shows
 			<-done
 			return fmt.Errorf("postgres did not accept connections within %v: %v\n%s", startTimeout, err, c.readLog())
 		case <-time.After(20 * time.Millisecond):
@@ -419,7 +420,8 @@ func (c *Cluster) stop() error {
 	proc, done := c.proc, c.done
 	c.proc, c.done = nil, nil
 	// SIGINT is a fast shutdown: sessions are ended, then a checkpoint.
-	proc.Process.Signal(syscall.SIGINT)
+	// Signal fails only when the server has exited, which done shows.
+	_ = proc.Process.Signal(syscall.SIGINT)
 	select {
 	case <-done:
 		return nil
@@ -427,7 +429,7 @@ func (c *Cluster) stop() error {
 	}
 	// SIGQUIT is an immediate shutdown; the children follow the
 	// postmaster.
-	proc.Process.Signal(syscall.SIGQUIT)
+	_ = proc.Process.Signal(syscall.SIGQUIT)
 	<-done
 	return fmt.Errorf("postgres took more than %v to shut down\n%s", startTimeout, c.readLog())
 }
@@ -454,7 +456,7 @@ func (c *Cluster) createDatabase(ctx context.Context) (name, dbURL string, err e
 	if err != nil {
 		return "", "", err
 	}
-	defer conn.Close(ctx)
+	defer func() { _ = conn.Close(ctx) }() // the admin session: Exec's error is what matters
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		return "", "", fmt.Errorf("create database: %w", err)
 	}
@@ -475,7 +477,7 @@ func (c *Cluster) dropDatabase(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("drop database %s: %w", name, err)
 	}
-	defer conn.Close(ctx)
+	defer func() { _ = conn.Close(ctx) }() // the admin session: Exec's error is what matters
 	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 		return fmt.Errorf("drop database %s: %w", name, err)
 	}
@@ -488,6 +490,6 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }() // only its port was wanted
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
