@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -96,7 +97,10 @@ func (a *app) run(ctx context.Context) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		a.revocations.Run(ctx)
+		if err := a.revocations.Run(ctx); err != nil && ctx.Err() == nil {
+			// Only a second Run returns before ctx ends.
+			a.logger.Error("revocation feed", "error", err)
+		}
 	}()
 	sweep := time.NewTicker(10 * time.Minute)
 	defer sweep.Stop()
@@ -211,16 +215,16 @@ func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := a.store.Ping(ctx); err != nil {
 		a.logger.Error("health check: database", "error", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write([]byte("database unavailable\n"))
+		fmt.Fprintln(w, "database unavailable")
 		return
 	}
 	if err := a.revocations.Health(); err != nil {
 		a.logger.Error("health check: revocations", "error", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write([]byte("revocation state stale\n"))
+		fmt.Fprintln(w, "revocation state stale")
 		return
 	}
-	w.Write([]byte("ok\n"))
+	fmt.Fprintln(w, "ok")
 }
 
 // logCalls logs every call's method, outcome and duration: never its

@@ -58,7 +58,9 @@ func newTestAppWith(t testing.TB, store Store, o options) (*app, *httptest.Serve
 	}
 	ts := httptest.NewServer(h)
 	t.Cleanup(func() {
-		api.Shutdown(context.Background())
+		if err := api.Shutdown(context.Background()); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
 		ts.Close()
 	})
 	return a, ts

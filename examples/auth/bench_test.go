@@ -55,7 +55,9 @@ func benchApp(b *testing.B, store Store) (url, token string) {
 	}
 	ts := httptest.NewServer(h)
 	b.Cleanup(func() {
-		api.Shutdown(context.Background())
+		if err := api.Shutdown(context.Background()); err != nil {
+			b.Errorf("shutdown: %v", err)
+		}
 		ts.Close()
 	})
 	u := User{ID: "bench-user", Username: "bench", CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
@@ -94,7 +96,8 @@ func rawJWTServer(b *testing.B) string {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(struct {
+		// A failed write is the client's to see: it checks each answer.
+		_ = json.NewEncoder(w).Encode(struct {
 			JSONRPC string          `json:"jsonrpc"`
 			Result  User            `json:"result"`
 			ID      json.RawMessage `json:"id"`
@@ -216,7 +219,9 @@ func wsLoop(b *testing.B, url, token, body, want string) {
 		}
 		defer ws.Close()
 		if token != "" {
-			ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","method":"rpc.authenticate","params":{"token":"`+token+`"},"id":0}`))
+			if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","method":"rpc.authenticate","params":{"token":"`+token+`"},"id":0}`)); err != nil {
+				b.Fatal(err)
+			}
 			if _, msg, err := ws.ReadMessage(); err != nil || !strings.Contains(string(msg), `"result"`) {
 				b.Fatalf("rpc.authenticate: %s %v", msg, err)
 			}
@@ -354,7 +359,7 @@ func BenchmarkRevocationPropagation(b *testing.B) {
 					b.Fatal(err)
 				}
 				ctx, cancel := context.WithCancel(context.Background())
-				go c.Run(ctx)
+				go func() { _ = c.Run(ctx) }() // ends with ctx's error; Health below shows it runs
 				b.Cleanup(cancel)
 				for c.Health() != nil {
 					time.Sleep(time.Millisecond)

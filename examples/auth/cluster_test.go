@@ -81,7 +81,7 @@ func codeOf(err error) (code int, reason string, ok bool) {
 	}
 	if raw, isRaw := re.Data.(json.RawMessage); isRaw && len(raw) > 0 {
 		var data map[string]any
-		json.Unmarshal(raw, &data)
+		_ = json.Unmarshal(raw, &data) // data that is not an object has no reason, and "" matches none
 		reason, _ = data["reason"].(string)
 	}
 	return re.Code, reason, true

@@ -119,7 +119,7 @@ Run "auth token -h" for the token command's flags. The server's flags:
 // run runs the command line args: the server, or the token command. It
 // returns when ctx ends (the server shuts down gracefully) or on error.
 // Logs go to stderr.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
 	if len(args) > 0 && args[0] == "token" {
 		return tokenCommand(ctx, args[1:], getenv, stdout, stderr)
 	}
@@ -163,7 +163,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	// Closing SQLite checkpoints its write-ahead log, which can fail: the
+	// exit status says so.
+	defer func() { err = errors.Join(err, store.Close()) }()
 	secret, source, err := loadSecret(ctx, store, getenv)
 	if err != nil {
 		return err
@@ -201,7 +203,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	url := "http://" + l.Addr().String() + APIPath
 	h, api, err := a.handler(url)
 	if err != nil {
-		l.Close()
+		_ = l.Close() // never served: nothing to lose
 		return err
 	}
 	// Hardened timeouts, a minimum body rate and a connection cap: no
@@ -240,7 +242,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // same one or says why it cannot.
 const (
 	secretSetting       = "jwt_secret"
-	secretSourceSetting = "jwt_secret_source"
+	secretSourceSetting = "jwt_secret_source" //nolint:gosec // G101: a setting's name, not a credential
 )
 
 // recordSecretSource notes where the secret came from: "database", or

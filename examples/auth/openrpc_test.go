@@ -31,8 +31,12 @@ func TestOpenRPCDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	var a, b bytes.Buffer
-	json.Compact(&a, body)
-	json.Compact(&b, discovered)
+	if err := json.Compact(&a, body); err != nil {
+		t.Fatalf("GET /openrpc.json: %v", err)
+	}
+	if err := json.Compact(&b, discovered); err != nil {
+		t.Fatalf("rpc.discover: %v", err)
+	}
 	if a.String() != b.String() {
 		t.Errorf("rpc.discover and GET /openrpc.json differ")
 	}

@@ -38,7 +38,7 @@ func OpenPostgres(ctx context.Context, url string) (*PostgresStore, error) {
 		return nil, err
 	}
 	if err := s.Migrate(ctx, "auth-example", usersPostgres); err != nil {
-		s.Close()
+		_ = s.Close() // the migration's error is the one to report
 		return nil, err
 	}
 	return &PostgresStore{s}, nil

@@ -51,7 +51,7 @@ func OpenSQLite(ctx context.Context, path string, mustExist bool) (*SQLiteStore,
 	}
 	s := &SQLiteStore{Store: st}
 	if err := s.init(ctx); err != nil {
-		st.Close()
+		_ = st.Close() // the init error is the one to report
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
@@ -118,7 +118,7 @@ func (s *SQLiteStore) write(ctx context.Context, fn func(*sql.Tx) error) error {
 		return err
 	}
 	if err := fn(tx); err != nil {
-		tx.Rollback()
+		_ = tx.Rollback() // fn's error is the one to report
 		return err
 	}
 	return tx.Commit()
@@ -193,7 +193,9 @@ func (s *SQLiteStore) ListUsers(ctx context.Context) ([]User, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	// A full iteration closes rows and rows.Err reports how it ended; an
+	// early return already carries an error.
+	defer func() { _ = rows.Close() }()
 	users := []User{}
 	for rows.Next() {
 		var u User
@@ -218,10 +220,11 @@ func (s *SQLiteStore) LookupSetting(ctx context.Context, name string) ([]byte, e
 
 // Close implements [Store].
 func (s *SQLiteStore) Close() error {
+	var errs []error
 	for _, st := range []*sql.Stmt{s.userByID, s.userByKey, s.listUsers} {
 		if st != nil {
-			st.Close()
+			errs = append(errs, st.Close())
 		}
 	}
-	return s.Store.Close()
+	return errors.Join(append(errs, s.Store.Close())...)
 }

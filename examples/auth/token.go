@@ -56,7 +56,7 @@ func tokenCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return fmt.Errorf("%w (start the server with the same -db first)", err)
 	}
-	defer store.Close()
+	defer func() { _ = store.Close() }() // the command only reads
 	name, err := normalizeUsername(*user)
 	if err != nil {
 		return fmt.Errorf("-u %q: not a valid username", *user)

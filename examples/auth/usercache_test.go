@@ -49,17 +49,28 @@ func TestUserCache(t *testing.T) {
 		t.Fatalf("after the ttl, a deleted user: %v", err)
 	}
 	// Deleted through this instance: forgotten at once.
-	c.byID(ctx, "b")
-	base.DeleteUser(ctx, "b")
+	if _, err := c.byID(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := base.DeleteUser(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
 	c.forget("b")
 	if _, err := c.byID(ctx, "b"); !errors.Is(err, ErrNoUser) {
 		t.Fatalf("a user forgotten here: %v", err)
 	}
 	// Bounded: never more than max users held.
 	for i := range 10 {
-		c.byID(ctx, []string{"c", "d"}[i%2])
-		base.CreateUser(ctx, User{ID: fmt.Sprint("x", i), Username: fmt.Sprint("x", i), CreatedAt: now}, "h")
-		c.byID(ctx, fmt.Sprint("x", i))
+		id := fmt.Sprint("x", i)
+		if _, err := c.byID(ctx, []string{"c", "d"}[i%2]); err != nil {
+			t.Fatal(err)
+		}
+		if err := base.CreateUser(ctx, User{ID: id, Username: id, CreatedAt: now}, "h"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.byID(ctx, id); err != nil {
+			t.Fatal(err)
+		}
 		if n := len(c.users); n > 3 {
 			t.Fatalf("cache holds %d users, max 3", n)
 		}

@@ -27,7 +27,6 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer c.Close()
 	var pair struct {
 		TokenType string `json:"token_type"`
 		ExpiresIn int    `json:"expires_in"`
@@ -43,4 +42,8 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Println("require_token:", me.Username)
+	// Closed here, not deferred: log.Fatal skips deferred calls.
+	if err := c.Close(); err != nil {
+		log.Fatal(err)
+	}
 }
