@@ -73,7 +73,7 @@ func (c *httpClientConn) post(ctx context.Context, msg []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to its end or limit: closing says nothing more
 	var r io.Reader = resp.Body
 	if c.cfg.maxRead > 0 {
 		r = io.LimitReader(resp.Body, c.cfg.maxRead+1)

@@ -50,7 +50,7 @@ func dialWS(ctx context.Context, url string, cfg clientConfig) (*wsClientConn, e
 	if err != nil {
 		if resp != nil {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-			resp.Body.Close()
+			_ = resp.Body.Close() // the handshake has failed already
 			return nil, &HandshakeError{Status: resp.StatusCode, Body: strings.TrimSpace(string(body))}
 		}
 		return nil, err
@@ -124,8 +124,11 @@ func (c *wsClientConn) write(ctx context.Context, msg []byte) error {
 		return fmt.Errorf("transport: connection closed: %w", c.err)
 	default:
 	}
-	c.ws.SetWriteDeadline(c.writeDeadline(ctx))
-	if err := c.ws.WriteMessage(websocket.TextMessage, msg); err != nil {
+	err := c.ws.SetWriteDeadline(c.writeDeadline(ctx))
+	if err == nil {
+		err = c.ws.WriteMessage(websocket.TextMessage, msg)
+	}
+	if err != nil {
 		err = fmt.Errorf("transport: write failed: %w", err)
 		c.fail(err)
 		return err
@@ -150,7 +153,7 @@ func (c *wsClientConn) writeDeadline(ctx context.Context) time.Time {
 func (c *wsClientConn) fail(err error) {
 	c.failOnce.Do(func() {
 		c.failErr = err
-		c.ws.Close()
+		_ = c.ws.Close() // the reader reports err, not this
 	})
 }
 
@@ -158,7 +161,8 @@ func (c *wsClientConn) fail(err error) {
 // connection. Control frames may be written concurrently with data
 // frames, so a write under way does not hold it up.
 func (c *wsClientConn) close() error {
-	c.ws.WriteControl(websocket.CloseMessage,
+	// Best effort: the server may be gone, and the socket closes anyway.
+	_ = c.ws.WriteControl(websocket.CloseMessage,
 		websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 	err := c.ws.Close()
 	<-c.closed

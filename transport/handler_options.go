@@ -53,7 +53,9 @@ func WithPing(interval, pongWait time.Duration) Option {
 }
 
 // WithWriteTimeout sets the deadline for one WebSocket write (default 10 s).
-// A client that does not read in time is disconnected.
+// A client that does not read in time is disconnected. Zero or less
+// removes the deadline: a client that stops reading then keeps its
+// connection, and the answers queued on it, until it goes.
 func WithWriteTimeout(d time.Duration) Option { return func(c *config) { c.writeTimeout = d } }
 
 // WithConnectionBudget sets the most bytes one WebSocket connection may

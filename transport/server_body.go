@@ -82,7 +82,7 @@ func (r *rateReader) Read(p []byte) (int, error) {
 	r.read += int64(n)
 	if r.rate > 0 {
 		if d := r.next(r.read); d.Sub(r.set) > r.grace/4 {
-			r.setDeadline(d)
+			_ = r.setDeadline(d) // it took one at the start; a closed connection fails the next read
 		}
 	}
 	return n, err

@@ -21,7 +21,7 @@ func (l *connLimiter) track(c net.Conn, s http.ConnState) {
 	case http.StateNew:
 		if len(l.conns) >= l.max && !l.evictIdle() {
 			l.mu.Unlock()
-			c.Close() // never counted: its StateClosed finds nothing
+			_ = c.Close() // never counted: its StateClosed finds nothing
 			return
 		}
 		l.conns[c] = false
@@ -60,7 +60,7 @@ func (l *connLimiter) evictIdle() bool {
 		if idle {
 			delete(l.conns, c)
 			l.idle--
-			c.Close()
+			_ = c.Close() // evicted: nothing waits on it
 			return true
 		}
 	}

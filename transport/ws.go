@@ -116,7 +116,7 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 	// Deadlines that the HTTP server set for the handshake (a response
 	// timeout, say) would otherwise outlive it: this connection keeps its
 	// own.
-	ws.NetConn().SetDeadline(time.Time{})
+	_ = ws.NetConn().SetDeadline(time.Time{}) // a broken connection fails its first read
 
 	// The timer exists before it can fire, so sendPing always finds it, and
 	// before track makes the connection visible to Shutdown, which stops

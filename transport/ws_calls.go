@@ -60,5 +60,5 @@ func (c *wsConn) serve(msg []byte) {
 		resp = limitAnswer(resp)
 		c.budget.charge(resp)
 	}
-	c.send(ctx, resp)
+	_ = c.send(ctx, resp) // a failed write has closed the connection
 }

@@ -380,3 +380,16 @@ func TestWSBudgetsOff(t *testing.T) {
 		t.Fatalf("%v %v", diff, err)
 	}
 }
+
+// WithWriteTimeout(0) used to give every write a deadline of now, so that
+// the first answer closed the connection. Zero turns the timeout off.
+func TestWSWriteTimeoutOff(t *testing.T) {
+	f := newWSFixture(t, transport.WithWriteTimeout(0))
+	c := f.dial(t)
+	for range 3 {
+		var diff float64
+		if err := c.Call(testCtx(t), "subtract", []int{42, 23}, &diff); err != nil || diff != 19 {
+			t.Fatalf("%v %v", diff, err)
+		}
+	}
+}

@@ -18,7 +18,7 @@ func (c *wsConn) readLoop() (code int, text string) {
 	ws, cfg := c.ws, &c.h.cfg
 	ws.SetReadLimit(cfg.maxMessage)
 	c.pongDeadline = time.Now().Add(cfg.pongWait)
-	ws.SetReadDeadline(c.pongDeadline)
+	_ = ws.SetReadDeadline(c.pongDeadline) // a broken connection fails the first read
 	ws.SetPongHandler(c.pong)
 	for {
 		if !c.budget.waitBelow(c.done) {
@@ -152,5 +152,5 @@ func (c *wsConn) setReadDeadline() {
 	if !c.msgDeadline.IsZero() && c.msgDeadline.Before(d) {
 		d = c.msgDeadline
 	}
-	c.ws.SetReadDeadline(d)
+	_ = c.ws.SetReadDeadline(d) // a broken connection fails the next read
 }

@@ -40,12 +40,24 @@ func (c *wsConn) write(ctx context.Context, msg []byte) error {
 		return errClosed
 	default:
 	}
-	c.ws.SetWriteDeadline(time.Now().Add(c.h.cfg.writeTimeout))
-	if err := c.ws.WriteMessage(websocket.TextMessage, msg); err != nil {
+	err := c.ws.SetWriteDeadline(c.writeDeadline())
+	if err == nil {
+		err = c.ws.WriteMessage(websocket.TextMessage, msg)
+	}
+	if err != nil {
 		c.close(websocket.CloseGoingAway, "write failed")
 		return errClosed
 	}
 	return nil
+}
+
+// writeDeadline is the deadline of a write that starts now: none when the
+// write timeout is off.
+func (c *wsConn) writeDeadline() time.Time {
+	if c.h.cfg.writeTimeout <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(c.h.cfg.writeTimeout)
 }
 
 // sendPing pings the client and schedules the next ping. Control frames
@@ -56,7 +68,7 @@ func (c *wsConn) sendPing() {
 		return
 	default:
 	}
-	if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.h.cfg.writeTimeout)); err != nil {
+	if err := c.ws.WriteControl(websocket.PingMessage, nil, c.writeDeadline()); err != nil {
 		c.close(websocket.CloseGoingAway, "ping failed")
 		return
 	}
@@ -67,13 +79,14 @@ func (c *wsConn) sendPing() {
 // cancels every call's context. Only the first call does anything.
 func (c *wsConn) close(code int, text string) {
 	c.closeOnce.Do(func() {
-		c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text),
+		// Best effort: the peer may be gone, and the socket closes anyway.
+		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text),
 			time.Now().Add(time.Second))
 		close(c.done)
 		if c.ping != nil {
 			c.ping.Stop()
 		}
 		c.cancel()
-		c.ws.Close()
+		_ = c.ws.Close() // nothing is left to fail
 	})
 }
