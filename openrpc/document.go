@@ -4,9 +4,9 @@ import "github.com/invopop/jsonschema"
 
 // Document is an OpenRPC document. Its fields follow the OpenRPC
 // specification (https://spec.open-rpc.org), with Warden's security
-// extensions: [Components.SecuritySchemes] ("x-security-schemes") and
-// [Method.Security] ("x-security"), both declared in [Document.Extensions]
-// ("x-extensions").
+// extensions: [Components.SecuritySchemes] ("x-security-schemes"),
+// [Method.Security] ("x-security") and [Method.SignIn] ("x-sign-in"), all
+// declared in [Document.Extensions] ("x-extensions").
 type Document struct {
 	OpenRPC    string      `json:"openrpc"`
 	Info       Info        `json:"info"`
@@ -70,6 +70,9 @@ type Method struct {
 	// which suffices, each mapping scheme names to the scopes it needs.
 	// It is absent on public methods.
 	Security []map[string][]string `json:"x-security,omitempty"`
+	// SignIn marks the method that exchanges credentials for a token
+	// ([WithSignIn]). It is absent on other methods.
+	SignIn *SignIn `json:"x-sign-in,omitempty"`
 }
 
 // Tag groups methods.

@@ -41,6 +41,9 @@ func build(all []*rpc.Method, schemes []rpc.DeclaredScheme, cfg *config) (doc *D
 			roots = append(roots, m.Result)
 		}
 	}
+	if err := checkSignIn(cfg, methods, schemes); err != nil {
+		return nil, err
+	}
 	sc, err := newSchemas(cfg, roots)
 	if err != nil {
 		return nil, err
@@ -60,7 +63,11 @@ func build(all []*rpc.Method, schemes []rpc.DeclaredScheme, cfg *config) (doc *D
 		Methods: make([]Method, 0, len(methods)),
 	}
 	for _, m := range methods {
-		doc.Methods = append(doc.Methods, method(m, sc))
+		dm := method(m, sc)
+		if scheme, ok := cfg.signIn[m.Name]; ok {
+			dm.SignIn = &SignIn{Scheme: scheme}
+		}
+		doc.Methods = append(doc.Methods, dm)
 	}
 	comp := &Components{}
 	if len(sc.components) > 0 {
@@ -72,6 +79,9 @@ func build(all []*rpc.Method, schemes []rpc.DeclaredScheme, cfg *config) (doc *D
 			comp.SecuritySchemes[ds.Name] = securityScheme(ds.Info)
 		}
 		doc.Extensions = securityExtensions()
+		if len(cfg.signIn) > 0 {
+			doc.Extensions = append(doc.Extensions, signInExtension())
+		}
 	}
 	if comp.Schemas != nil || comp.SecuritySchemes != nil {
 		doc.Components = comp

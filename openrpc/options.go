@@ -22,6 +22,7 @@ type config struct {
 	info        Info
 	servers     []Server
 	requirement rpc.Requirement
+	signIn      map[string]string // sign-in method -> scheme, from WithSignIn
 	comments    []commentSource
 	commentMap  map[string]string
 }

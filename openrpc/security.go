@@ -1,12 +1,72 @@
 package openrpc
 
-import "github.com/wardenrpc/warden/rpc"
+import (
+	"fmt"
+	"sort"
+
+	"github.com/wardenrpc/warden/rpc"
+)
 
 // The names of Warden's specification extensions.
 const (
 	ExtSecuritySchemes = "x-security-schemes" // in components: the declared schemes
 	ExtSecurity        = "x-security"         // on a method: its requirement
+	ExtSignIn          = "x-sign-in"          // on a method: it returns a credential
 )
+
+// SignIn is the value of x-sign-in: it marks a method whose result is an
+// OAuth 2.0 token response (RFC 6749, section 5.1), an object whose
+// "access_token" is a credential for Scheme, and which may also hold
+// "refresh_token" and "expires_in". A client such as the page of
+// [DocsHandler] calls the method with the user's params and presents the
+// token to the methods that need Scheme.
+type SignIn struct {
+	// Scheme names the declared scheme, in components.x-security-schemes,
+	// that the access token is for.
+	Scheme string `json:"scheme"`
+}
+
+// WithSignIn marks method as a sign-in method: one that takes what a user
+// knows, such as a username and a password, and returns an OAuth 2.0
+// token response whose access_token is a credential for scheme. The
+// method's document entry then carries x-sign-in, declared in the root
+// x-extensions. Building the document fails when method is not registered
+// or scheme is not declared.
+func WithSignIn(method, scheme string) Option {
+	return func(c *config) {
+		if c.signIn == nil {
+			c.signIn = map[string]string{}
+		}
+		c.signIn[method] = scheme
+	}
+}
+
+// checkSignIn reports a WithSignIn that names no registered method or no
+// declared scheme, in a stable order.
+func checkSignIn(cfg *config, methods []*rpc.Method, schemes []rpc.DeclaredScheme) error {
+	names := make([]string, 0, len(cfg.signIn))
+	for m := range cfg.signIn {
+		names = append(names, m)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		found := false
+		for _, m := range methods {
+			found = found || m.Name == name
+		}
+		if !found {
+			return fmt.Errorf("openrpc: WithSignIn: no method %q is registered", name)
+		}
+		scheme, declared := cfg.signIn[name], false
+		for _, ds := range schemes {
+			declared = declared || ds.Name == scheme
+		}
+		if !declared {
+			return fmt.Errorf("openrpc: WithSignIn(%q): no scheme %q is declared", name, scheme)
+		}
+	}
+	return nil
+}
 
 func securityScheme(info rpc.SchemeInfo) SecurityScheme {
 	return SecurityScheme{
@@ -56,6 +116,29 @@ func securityExtensions() []Extension {
 				"or -32003 (Forbidden).",
 			Restricted: []string{"methodObject"},
 			Schema:     securitySchema(),
+		},
+	}
+}
+
+// signInExtension declares x-sign-in, restricted to method objects so
+// that validators check its value.
+func signInExtension() Extension {
+	return Extension{
+		OpenRPCExtension: "0.0.0-development",
+		Name:             ExtSignIn,
+		Version:          "1.0.0",
+		Summary:          "Sign-in method",
+		Description: "Marks a method that exchanges what a user knows for a credential: its result is an OAuth 2.0 " +
+			"token response (RFC 6749, section 5.1) whose access_token is a credential for the scheme named here, " +
+			"one of components.x-security-schemes.",
+		Restricted: []string{"methodObject"},
+		Schema: map[string]any{
+			"type":                 "object",
+			"required":             []string{"scheme"},
+			"additionalProperties": false,
+			"properties": map[string]any{
+				"scheme": map[string]any{"type": "string", "minLength": 1},
+			},
 		},
 	}
 }
