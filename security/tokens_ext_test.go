@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -244,6 +246,26 @@ func TestRefreshRotatesAndReuseRevokesTheFamily(t *testing.T) {
 	}
 }
 
+// jtiOf reads a token's "jti" without verifying it.
+func jtiOf(t *testing.T, token string) string {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", token)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		ID string `json:"jti"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
+}
+
 // Of concurrent refreshes of one token, one rotates; the others, within
 // the grace window, get the same live refresh token, never a second one.
 // Without the window, exactly one succeeds.
@@ -267,13 +289,8 @@ func TestConcurrentRefreshesOfOneToken(t *testing.T) {
 				if err != nil {
 					return
 				}
-				p, err := f.v.VerifyRefresh(ctx, next.RefreshToken)
-				if err != nil {
-					t.Error(err)
-					return
-				}
 				mu.Lock()
-				live[p.TokenID]++
+				live[jtiOf(t, next.RefreshToken)]++
 				mu.Unlock()
 			}()
 		}
@@ -281,6 +298,13 @@ func TestConcurrentRefreshesOfOneToken(t *testing.T) {
 		n := 0
 		for _, c := range live {
 			n += c
+		}
+		// Without a window, the losers' reuse ends the family: the
+		// winner's refresh token is then revoked, as it must be.
+		if grace > 0 {
+			if _, err := iss.Refresh(ctx, pair.RefreshToken); err != nil {
+				t.Errorf("grace %v: the family after the race: %v", grace, err)
+			}
 		}
 		switch {
 		case len(live) != 1:
