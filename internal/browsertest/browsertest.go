@@ -76,7 +76,7 @@ func ScreenshotDir(t testing.TB, name string) string {
 	var err error
 	if dir != "" {
 		dir = filepath.Join(dir, name)
-		err = os.MkdirAll(dir, 0o755)
+		err = os.MkdirAll(dir, 0o750) //nolint:gosec // G703: the person running the tests chose this path
 	} else {
 		dir, err = os.MkdirTemp("", "warden-"+name+"-")
 	}
@@ -97,6 +97,7 @@ func Run(t testing.TB, out any, script string, args ...string) {
 	node := Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
+	//nolint:gosec // G204: a test's own script of this directory, run by the node that Require found
 	cmd := exec.CommandContext(ctx, node, append([]string{filepath.Join(Dir(), script)}, args...)...)
 	cmd.Dir = Dir()
 	cmd.Env = append(os.Environ(), "CHROMIUM="+Chromium())
