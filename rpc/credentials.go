@@ -16,7 +16,7 @@ import (
 // nothing.
 //
 // Transports make one per request with [Server.Authenticate] (from
-// headers) or [Server.NewCredentials] (from credentials a connection has
+// headers) or [Session.Credentials] (from credentials a connection has
 // bound), and attach it to the context with [WithCredentials]. Set, Fail
 // and Defer are for building it and must happen before it is shared; the
 // other methods are safe for concurrent use.

@@ -159,4 +159,14 @@
 // stale) fails closed: -32603, with the cause logged at Error. Why a
 // credential was refused is logged at Debug and never sent. In a batch,
 // each item is judged on its own.
+//
+// # Sessions
+//
+// A connection that outlives one request (a WebSocket, or any transport of
+// your own) keeps a [Session]: the credentials bound to it, re-checked
+// only for the calls that need them, and a way to send the client
+// notifications. Methods take a *Session argument ([ProvideSession]); it
+// is nil over HTTP. A client signs a connection in with rpc.authenticate,
+// which [RegisterAuthenticate] adds for the schemes that read a bare token
+// ([TokenScheme]).
 package rpc

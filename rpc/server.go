@@ -98,8 +98,8 @@ func (s *Server) MustRegister(name string, fn any, opts ...MethodOption) {
 }
 
 // RegisterReserved adds a method whose name starts with "rpc.". It is for
-// framework packages, such as openrpc's rpc.discover and the WebSocket
-// transport's in-band authentication.
+// framework packages, such as openrpc's rpc.discover and rpc.authenticate
+// ([RegisterAuthenticate]).
 func (s *Server) RegisterReserved(name string, fn any, opts ...MethodOption) error {
 	if !strings.HasPrefix(name, "rpc.") {
 		return fmt.Errorf("rpc: method %q: reserved names start with \"rpc.\"", name)

@@ -48,6 +48,7 @@ func WithConnectionConcurrency(n int) Option { return func(c *config) { c.concur
 
 // WithPing sets how often a WebSocket connection is pinged (default 30 s)
 // and how long it may go without a pong before it is closed (default 60 s).
+// Zero or less turns either off: no pings, or no deadline for pongs.
 func WithPing(interval, pongWait time.Duration) Option {
 	return func(c *config) { c.pingInterval, c.pongWait = interval, pongWait }
 }

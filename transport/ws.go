@@ -131,7 +131,9 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 		h.afterTrack()
 	}
 
-	c.ping.Reset(h.cfg.pingInterval)
+	if h.cfg.pingInterval > 0 {
+		c.ping.Reset(h.cfg.pingInterval)
+	}
 	c.close(c.readLoop())
 	c.calls.Wait()
 }

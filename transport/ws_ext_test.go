@@ -719,3 +719,30 @@ func TestWSBindRacesWithCalls(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Regression: WithPing(0, …) reset the ping timer to zero, so the server
+// pinged in a tight loop; and a zero pong wait set a read deadline of now.
+// Zero turns each off: no pings, and an idle client is not dropped.
+func TestWSPingOff(t *testing.T) {
+	f := newWSFixture(t, transport.WithPing(0, 0))
+	ws, _, err := websocket.DefaultDialer.Dial(f.wsURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	var pings atomic.Int32
+	ws.SetPingHandler(func(string) error { pings.Add(1); return nil })
+	ws.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	_, _, err = ws.ReadMessage() // nothing comes: the read times out
+	var ne interface{ Timeout() bool }
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("read ended with %v, want our own timeout", err)
+	}
+	if n := pings.Load(); n != 0 {
+		t.Fatalf("%d pings with pinging off", n)
+	}
+	c := f.dial(t)
+	if err := c.Call(testCtx(t), "subtract", []int{2, 1}, nil); err != nil {
+		t.Fatalf("a call with pings off: %v", err)
+	}
+}

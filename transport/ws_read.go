@@ -17,7 +17,7 @@ import (
 func (c *wsConn) readLoop() (code int, text string) {
 	ws, cfg := c.ws, &c.h.cfg
 	ws.SetReadLimit(cfg.maxMessage)
-	c.pongDeadline = time.Now().Add(cfg.pongWait)
+	c.pongDeadline = c.nextPongDeadline()
 	_ = ws.SetReadDeadline(c.pongDeadline) // a broken connection fails the first read
 	ws.SetPongHandler(c.pong)
 	for {
@@ -122,7 +122,7 @@ func (c *wsConn) readMessage() (int, []byte, error) {
 // message being read: a client that answers pings between the fragments
 // of a message that never ends is cut off all the same.
 func (c *wsConn) pong(string) error {
-	c.pongDeadline = time.Now().Add(c.h.cfg.pongWait)
+	c.pongDeadline = c.nextPongDeadline()
 	if c.inMessage && c.msgDeadline.IsZero() {
 		c.startMessageDeadline() // sets the read deadline too
 		return nil
@@ -147,9 +147,18 @@ func (c *wsConn) endMessage() {
 	}
 }
 
+// nextPongDeadline is when the connection closes without a pong from now:
+// never when the pong wait is off.
+func (c *wsConn) nextPongDeadline() time.Time {
+	if c.h.cfg.pongWait <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(c.h.cfg.pongWait)
+}
+
 func (c *wsConn) setReadDeadline() {
 	d := c.pongDeadline
-	if !c.msgDeadline.IsZero() && c.msgDeadline.Before(d) {
+	if !c.msgDeadline.IsZero() && (d.IsZero() || c.msgDeadline.Before(d)) {
 		d = c.msgDeadline
 	}
 	_ = c.ws.SetReadDeadline(d) // a broken connection fails the next read
