@@ -28,8 +28,10 @@ export async function launch({ dark = false, width = 1200, height = 900 } = {}) 
   });
   const cdp = await page.createCDPSession();
   await cdp.send("Network.enable");
-  cdp.on("Network.webSocketWillSendHandshakeRequest", (e) => rec.requests.push({ url: e.request.url || "", method: "GET", headers: e.request.headers || {}, body: "" }));
-  cdp.on("Network.webSocketCreated", (e) => rec.requests.push({ url: e.url, method: "WEBSOCKET", headers: {}, body: "" }));
+  const wsURLs = new Map(); // requestId -> url: the handshake event has no url
+  cdp.on("Network.webSocketCreated", (e) => wsURLs.set(e.requestId, e.url));
+  cdp.on("Network.webSocketWillSendHandshakeRequest", (e) =>
+    rec.requests.push({ url: wsURLs.get(e.requestId) || "", method: "WEBSOCKET", headers: e.request.headers || {}, body: "" }));
   cdp.on("Network.webSocketFrameSent", (e) => rec.frames.push({ dir: "sent", data: e.response.payloadData }));
   cdp.on("Network.webSocketFrameReceived", (e) => rec.frames.push({ dir: "received", data: e.response.payloadData }));
   return { browser, page, rec, done: () => browser.close() };
@@ -57,8 +59,11 @@ export async function openMethod(page, name) {
 // fill replaces an input's value with text, as typing would.
 export async function fill(handle, text) {
   await handle.click({ clickCount: 3 });
-  await handle.evaluate((e) => { e.value = ""; });
-  await handle.type(text);
+  await handle.evaluate((e) => {
+    e.value = "";
+    e.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  if (text) await handle.type(text);
 }
 
 // send presses the section's Send button and waits for the answer; it

@@ -89,7 +89,8 @@
 
   function showAuthStatus(extra) {
     const names = Object.keys(state.creds);
-    $("authorize").classList.toggle("authorized", names.length > 0);
+    $("authorize").classList.toggle("authorized", names.length > 0 && !extra);
+    $("authorize").classList.toggle("stale", !!extra);
     $("auth-status").textContent = extra || (names.length ? "Authorized: " + names.join(", ") : "Not authorized");
   }
 
@@ -339,13 +340,55 @@
     sec.forEach((alt, i) => {
       if (i > 0) out.push(el("span", { class: "or", text: "or" }));
       const parts = Object.entries(alt).map(([n, scopes]) => (scopes.length ? n + ": " + scopes.join(" ") : n));
-      out.push(el("span", { class: "badge secured", title: "Needs " + parts.join(" and "), text: "🔒 " + parts.join(" + ") }));
+      out.push(el("span", { class: "badge secured", title: "Needs " + parts.join(" and "), text: parts.join(" + ") }));
     });
     return out;
   }
 
+  // deref inlines #/components/schemas references, except one to a schema
+  // that is already being inlined above it (a recursive type), which is
+  // left as its $ref.
+  function deref(schema, stack) {
+    stack = stack || [];
+    if (Array.isArray(schema)) return schema.map((x) => deref(x, stack));
+    if (!schema || typeof schema !== "object") return schema;
+    if (typeof schema.$ref === "string") {
+      const name = refName(schema);
+      if (stack.includes(name) || stack.length > 8) return schema;
+      const target = resolve(schema);
+      return deref(target, stack.concat(name));
+    }
+    const out = {};
+    for (const [k, v] of Object.entries(schema)) out[k] = k === "enum" || k === "const" || k === "default" || k === "examples" ? v : deref(v, stack);
+    return out;
+  }
+
   function schemaBlock(label, schema) {
-    return el("details", { class: "schema" }, el("summary", { text: label }), el("pre", { text: pretty(schema) }));
+    return el("details", { class: "schema" }, el("summary", { text: label }), el("pre", { text: pretty(deref(schema)) }));
+  }
+
+  // propsTable lists an object schema's properties, or returns null.
+  function propsTable(schema) {
+    const s = resolve(schema);
+    const props = s && s.properties;
+    if (!props || !Object.keys(props).length) return null;
+    const req = new Set(s.required || []);
+    return el("table", { class: "props" },
+      el("thead", {}, el("tr", {}, ["Property", "Type", "", "Description"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, Object.entries(props).map(([name, p]) =>
+        el("tr", {}, el("td", {}, el("code", { text: name })), el("td", { text: typeLabel(p) }),
+          el("td", { text: req.has(name) ? "required" : "" }),
+          el("td", {}, resolve(p).description ? el("div", { text: resolve(p).description }) : null,
+            constraints(p).map((c) => el("div", { class: "constraint", text: c })))))));
+  }
+
+  function resultBlock(method) {
+    const schema = method.result && method.result.schema;
+    const arr = schema && resolve(schema).type === "array" ? resolve(schema).items : null;
+    return el("div", { class: "result" },
+      el("p", {}, el("code", { text: typeLabel(schema) })),
+      propsTable(arr || schema),
+      schema ? schemaBlock("Result schema", schema) : null);
   }
 
   function paramsTable(method) {
@@ -366,11 +409,12 @@
 
   function errorsTable(method) {
     if (!method.errors || !method.errors.length) return null;
+    const withData = method.errors.some((e) => e.data !== undefined);
     return el("table", { class: "errors" },
-      el("thead", {}, el("tr", {}, ["Code", "Message", "Data"].map((h) => el("th", { scope: "col", text: h })))),
+      el("thead", {}, el("tr", {}, (withData ? ["Code", "Message", "Data"] : ["Code", "Message"]).map((h) => el("th", { scope: "col", text: h })))),
       el("tbody", {}, method.errors.map((e) =>
         el("tr", {}, el("td", {}, el("code", { text: String(e.code) })), el("td", { text: e.message }),
-          el("td", {}, e.data !== undefined ? el("code", { text: JSON.stringify(e.data) }) : "")))));
+          withData ? el("td", {}, e.data !== undefined ? el("code", { text: JSON.stringify(e.data) }) : "") : null))));
   }
 
   function examplesBlock(method) {
@@ -547,7 +591,8 @@
     });
 
     const formEl = el("form", { class: "try", "aria-label": "Try " + method.name },
-      el("div", { class: "try-head" }, el("h3", { text: "Try it" }), el("div", { class: "tabs", role: "group", "aria-label": "Params editor" }, formMode, jsonMode), exampleSelect),
+      el("div", { class: "try-head" }, el("h3", { text: "Try it" }),
+        method.params.length ? el("div", { class: "tabs", role: "group", "aria-label": "Params editor" }, formMode, jsonMode) : null, exampleSelect),
       method.params.length ? [form.node, raw] : el("p", { class: "muted", text: "This method takes no params." }),
       err,
       el("div", { class: "actions" }, send, copy),
@@ -628,16 +673,16 @@
       const open = toggle.getAttribute("aria-expanded") !== "true";
       if (open && !built) {
         built = true;
-        body.append(
+        const parts = [
           method.description ? el("p", { class: "description", text: method.description }) : null,
           method.deprecated ? el("p", { class: "deprecated", text: "Deprecated." }) : null,
           el("h3", { text: "Params" }), paramsTable(method),
-          el("h3", { text: "Result" }),
-          el("p", {}, el("code", { text: typeLabel(method.result && method.result.schema) })),
-          method.result ? schemaBlock("Result schema", method.result.schema) : null,
+          el("h3", { text: "Result" }), resultBlock(method),
           method.errors && method.errors.length ? el("h3", { text: "Errors" }) : null, errorsTable(method),
           method.examples && method.examples.length ? el("h3", { text: "Examples" }) : null, examplesBlock(method),
-          tryIt(method));
+          tryIt(method),
+        ];
+        body.append(...parts.filter((p) => p));
       }
       toggle.setAttribute("aria-expanded", String(open));
       body.hidden = !open;
