@@ -719,7 +719,7 @@
     $("title").textContent = doc.info.title;
     $("version").textContent = doc.info.version;
     $("description").textContent = doc.info.description || "";
-    $("openrpc-version").textContent = doc.openrpc;
+    $("openrpc-version").textContent = " · OpenRPC " + doc.openrpc;
     const tags = new Set();
     for (const m of doc.methods) for (const t of m.tags || []) tags.add(t.name);
     $("tag").replaceChildren(el("option", { value: "", text: "All tags" }), [...tags].sort().map((t) => el("option", { value: t, text: t })));
