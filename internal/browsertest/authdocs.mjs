@@ -47,7 +47,7 @@ try {
   seen.signInHint = await page.$eval("#signin-hint", (e) => e.textContent);
   await fill(await dialog.$("#signin-username"), user);
   await fill(await dialog.$("#signin-password"), password);
-  await (await ariaIn(dialog, "button", "Sign in")).click();
+  await page.keyboard.press("Enter"); // in the password field: signs in
   await page.waitForFunction(() => /Signed in|failed/.test(document.getElementById("signin-result").textContent));
   seen.signIn = await page.$eval("#signin-result", (e) => e.textContent);
   await shot(page, shots, "03-authorize-dialog");
@@ -57,8 +57,9 @@ try {
   seen.tokenLooksLikeJWT = /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/.test(token);
   step("signed in");
 
-  // 3. Authorize with a pasted token: sign out of the page, paste, save.
-  await (await ariaIn(dialog, "button", "Sign out")).click();
+  // 3. Authorize with a pasted token: forget the one from sign-in, paste
+  // it back, save.
+  await (await ariaIn(dialog, "button", "Forget credentials")).click();
   seen.authStatusAfterClear = await page.$eval("#auth-status", (e) => e.textContent);
   await fill(await dialog.$('input[data-scheme="bearer"]'), token);
   await (await ariaIn(dialog, "button", "Authorize")).click();

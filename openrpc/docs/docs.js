@@ -786,6 +786,13 @@
       wsStatus("");
     });
     $("auth-keep").addEventListener("change", saveCreds);
+    // Enter in a sign-in field signs in, rather than submitting the dialog.
+    $("signin-fields").addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && ev.target.tagName === "INPUT") {
+        ev.preventDefault();
+        $("signin-send").click();
+      }
+    });
     $("signin-send").addEventListener("click", async () => {
       const m = state.signIn;
       const line = $("signin-result");
