@@ -248,6 +248,9 @@ func TestDocsBrowserProtectedAndEscaped(t *testing.T) {
 		NoticeAfter   string
 		Methods       []string
 		Echo          struct{ Head, Response string }
+		RawFromForm   string
+		FormHidden    bool
+		EchoJSON      struct{ Head, Response string }
 		XSS           struct {
 			Flag          *string
 			Imgs, Scripts int
@@ -276,6 +279,13 @@ func TestDocsBrowserProtectedAndEscaped(t *testing.T) {
 	}
 	if seen.XSS.Flag != nil || seen.XSS.Imgs != 0 || seen.XSS.Scripts != 1 {
 		t.Errorf("the probe became HTML: flag %v, %d images, %d scripts (want only the page's own)", seen.XSS.Flag, seen.XSS.Imgs, seen.XSS.Scripts)
+	}
+	var raw map[string]string
+	if err := json.Unmarshal([]byte(seen.RawFromForm), &raw); err != nil || raw["text"] != probe || !seen.FormHidden {
+		t.Errorf("the JSON editor shows %q (form hidden: %v), want the form's params", seen.RawFromForm, seen.FormHidden)
+	}
+	if !strings.Contains(seen.EchoJSON.Response, `"result": "from the JSON editor"`) {
+		t.Errorf("echo from the JSON editor: %q\n%s", seen.EchoJSON.Head, seen.EchoJSON.Response)
 	}
 	if !slices.Equal(seen.Origins, []string{ts.URL}) {
 		t.Errorf("requests went to %v, want %s only", seen.Origins, ts.URL)

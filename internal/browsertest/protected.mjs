@@ -36,6 +36,15 @@ try {
   await shot(page, shots, "02-echo", sec);
   seen.steps.push("echoed");
 
+  // The raw JSON editor takes over the form's params, and sends its own.
+  await (await ariaIn(sec, "button", "JSON")).click();
+  const raw = await sec.$("textarea.raw");
+  seen.rawFromForm = await raw.evaluate((e) => e.value);
+  seen.formHidden = await sec.$eval(".form", (e) => e.hidden && getComputedStyle(e).display === "none");
+  await fill(raw, '{"text": "from the JSON editor"}');
+  seen.echoJSON = await send(page, sec);
+  seen.steps.push("json");
+
   seen.origins = origins(rec);
   seen.tokenCarriedBy = carrying(rec, token);
   seen.pageErrors = rec.pageErrors;

@@ -460,7 +460,10 @@
     } else {
       input = el("textarea", { id, rows: 3, spellcheck: "false", placeholder: "JSON: " + typeLabel(schema) });
       get = () => (input.value.trim() === "" ? undefined : JSON.parse(input.value));
-      set = (v) => { input.value = v === undefined ? "" : pretty(v); };
+      set = (v) => {
+        const flat = v === undefined ? "" : JSON.stringify(v);
+        input.value = flat.length > 60 ? pretty(v) : flat;
+      };
     }
     const row = el("div", { class: "field" }, el("label", { for: id, text: labelText }), input, el("span", { class: "field-type", text: typeLabel(schema) }));
     return { name, row, get, set, input };
@@ -715,6 +718,10 @@
     state.doc = doc;
     state.schemes = (doc.components && doc.components["x-security-schemes"]) || {};
     state.signIn = doc.methods.find((m) => m["x-sign-in"]) || null;
+    // A server that declares no scheme takes no credentials.
+    const secured = Object.keys(state.schemes).length > 0;
+    $("authorize").hidden = !secured;
+    $("auth-status").hidden = !secured;
     document.title = doc.info.title + " — API reference";
     $("title").textContent = doc.info.title;
     $("version").textContent = doc.info.version;
