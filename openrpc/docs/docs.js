@@ -748,7 +748,7 @@
       const input = el("input", { id, type: "password", autocomplete: "off", spellcheck: "false", "data-scheme": name, disabled: !usable });
       input.value = state.creds[name] || "";
       box.append(el("div", { class: "field" },
-        el("label", { for: id, text: name + " — " + kind }), input,
+        el("label", { for: id, text: kind.startsWith(name + " ") ? kind.charAt(0).toUpperCase() + kind.slice(1) : name + " — " + kind }), input,
         s.description ? el("span", { class: "hint", text: s.description }) : null,
         usable ? null : el("span", { class: "hint", text: "The page cannot send this credential: it puts none in URLs." })));
     }
