@@ -102,6 +102,10 @@ func (s *Server) compile(name string, fn any, opts []MethodOption) (*Method, err
 			c.ctxArg = true
 		case in == ctxType:
 			return nil, errors.New("context.Context must be the first argument")
+		case isSubscriptionArg(in):
+			if err := c.subscriptionArgument(mc.sub, in, i); err != nil {
+				return nil, err
+			}
 		default:
 			if p, ok := s.cfg.providers[in]; ok && !(t.IsVariadic() && i == t.NumIn()-1) {
 				c.addInjection(p, i)
@@ -140,6 +144,11 @@ func (s *Server) compile(name string, fn any, opts []MethodOption) (*Method, err
 
 	if req := mc.requirement; len(req) > 0 {
 		c.check = func(ctx context.Context) *Error { return req.check(ctx, CredentialsFrom(ctx)) }
+	}
+	if mc.sub != nil {
+		if err := s.compileSubscription(m, c, mc.sub); err != nil {
+			return nil, err
+		}
 	}
 	m.handler = s.chain(c.execute(s.cfg.lenient))
 	return m, nil

@@ -23,6 +23,9 @@ type Method struct {
 	Deprecated  bool
 	Examples    []Example
 	Errors      []*Error // errors the method documents that it may return
+	// Subscription is set on the namespace_subscribe method that
+	// [Server.RegisterSubscription] made, and nil on every other.
+	Subscription *SubscriptionInfo
 
 	call    compiled // what registration made of the function
 	handler Handler  // the interceptor chain around the call, built once

@@ -19,6 +19,8 @@ type config struct {
 	interceptors     []Interceptor
 	schemes          []namedScheme
 	providers        map[reflect.Type]provider
+	subLimit         int // subscriptions per session; 0 means the default
+	subBuffer        int // values per subscription; 0 means the default
 }
 
 // Option configures a [Server].
@@ -101,6 +103,7 @@ type methodConfig struct {
 	deprecated  bool
 	examples    []Example
 	errors      []*Error
+	sub         *subscriptionSpec // set by RegisterSubscription
 }
 
 // Params names a method's JSON params, one name per argument that is

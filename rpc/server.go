@@ -41,6 +41,8 @@ type Server struct {
 
 	mu    sync.Mutex               // serializes registration
 	table atomic.Pointer[registry] // copy-on-write; read without locks
+
+	live liveSubs // open subscriptions (subscription_live.go)
 }
 
 type registry struct {

@@ -54,6 +54,8 @@ type Session struct {
 
 	mu    sync.Mutex                  // serializes changes to bound
 	bound atomic.Pointer[[]boundCred] // replaced, never changed in place: calls keep a snapshot
+
+	subs sessionSubs // its subscriptions (subscription_live.go)
 }
 
 type boundCred struct {
@@ -136,9 +138,10 @@ func (s *Session) Clear() {
 // slice it is given.
 func (s *Session) update(fn func(old []boundCred) []boundCred) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	next := fn(s.snapshot())
 	s.bound.Store(&next)
+	s.mu.Unlock()
+	s.subs.recheck() // a subscription ends at once when what opened it is gone
 }
 
 func (s *Session) snapshot() []boundCred {

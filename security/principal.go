@@ -42,6 +42,17 @@ func (p *Principal) HasScope(scope string) bool {
 	return p != nil && slices.Contains(p.Scopes, scope)
 }
 
+// ExpiresAt returns when the token expires, its "exp", or the zero time
+// for an API key, which does not. It makes *Principal an
+// [rpc.ExpiringCredential]; the bearer scheme adds its verifier's leeway
+// ([Bearer.CredentialExpiry]).
+func (p *Principal) ExpiresAt() time.Time { return p.Expires }
+
+// CredentialSubject returns p.Subject. It makes *Principal an
+// [rpc.SubjectCredential]: a subscription survives a rebinding of its
+// connection to another credential of the same subject.
+func (p *Principal) CredentialSubject() string { return p.Subject }
+
 // Claim decodes the token claim called name into v and reports whether the
 // token carried it. It reads the claims an application added with
 // [Grant.Claims]; the standard ones are in p's fields. An API key's

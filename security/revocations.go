@@ -62,6 +62,8 @@ type RevocationCache struct {
 	lastErr atomic.Pointer[error]
 	wake    chan bool // a read is wanted; true means read everything again
 	running atomic.Bool
+
+	listeners revocationListeners // told of changes (revocations_watch.go)
 }
 
 // RevocationCacheOption configures a [RevocationCache].
@@ -153,6 +155,7 @@ func (c *RevocationCache) Run(ctx context.Context) error {
 	defer tick.Stop()
 	resync := true // the first read loads everything
 	healthy := true
+	stale := false // listeners have been told that the cache went stale
 	var nextSweep time.Time
 	for {
 		if now := c.now(); now.After(nextSweep) {
@@ -163,6 +166,7 @@ func (c *RevocationCache) Run(ctx context.Context) error {
 		switch {
 		case err == nil:
 			resync = false
+			stale = false
 			if !healthy {
 				c.logger.LogAttrs(ctx, slog.LevelInfo, "revocation feed recovered")
 			}
@@ -175,6 +179,10 @@ func (c *RevocationCache) Run(ctx context.Context) error {
 					slog.String("error", err.Error()))
 			}
 			healthy = false
+			if !stale && c.fresh(c.now()) != nil {
+				stale = true
+				c.changed() // checks now fail closed: rechecks must see it
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -258,6 +266,9 @@ func (c *RevocationCache) read(ctx context.Context, all bool) error {
 		c.cursor = next
 	}
 	c.mu.Unlock()
+	if len(revs) > 0 {
+		c.changed()
+	}
 	// Fresh as of when the read began: what was committed after that may
 	// not be in it.
 	c.synced.Store(start.UnixNano())
@@ -292,6 +303,7 @@ func (c *RevocationCache) Revoke(ctx context.Context, id string, until time.Time
 	c.mu.Lock()
 	c.hold(id, until)
 	c.mu.Unlock()
+	c.changed()
 	return nil
 }
 

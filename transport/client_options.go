@@ -30,6 +30,7 @@ type clientConfig struct {
 	dialer       *websocket.Dialer
 	maxRead      int64 // zero or less: no limit
 	writeTimeout time.Duration
+	subBuffer    int // values a subscription holds; zero or less: the default
 }
 
 func newClientConfig(opts []ClientOption) clientConfig {

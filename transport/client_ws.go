@@ -22,6 +22,8 @@ type wsClientConn struct {
 	wlock   chan struct{} // a one-slot lock on writes that a waiter can give up on
 	pmu     sync.Mutex
 	pending map[string]chan *response
+	opening map[string]*ClientSubscription // by the id of the subscribe call
+	subs    map[string]*ClientSubscription // by subscription id
 
 	failOnce sync.Once
 	failErr  error         // why the client closed the connection; set before the socket closes
@@ -186,6 +188,7 @@ func (c *wsClientConn) readLoop() {
 			err = c.failErr
 		}
 		c.err = err
+		c.endSubscriptions(err)
 		close(c.closed)
 	}()
 	for {
@@ -216,6 +219,9 @@ func (c *wsClientConn) deliver(r *response) {
 		return
 	}
 	if r.Method != "" && r.ID == nil {
+		if c.subscriptionNotification(r) {
+			return
+		}
 		if c.cfg.notify != nil {
 			c.cfg.notify(r.Method, r.Params)
 		}
@@ -224,6 +230,7 @@ func (c *wsClientConn) deliver(r *response) {
 	c.pmu.Lock()
 	ch, ok := c.pending[string(r.ID)]
 	delete(c.pending, string(r.ID))
+	c.opened(r)
 	c.pmu.Unlock()
 	if ok {
 		ch <- r

@@ -136,6 +136,7 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	c.close(c.readLoop())
 	c.calls.Wait()
+	c.sess.Close() // ends its subscriptions and waits for their producers
 }
 
 func (h *Handler) originAllowed(r *http.Request) bool {

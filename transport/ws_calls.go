@@ -48,6 +48,12 @@ func (c *wsConn) serve(msg []byte) {
 	if c.h.srv.HasSchemes() {
 		ctx = rpc.WithCredentials(ctx, c.sess.Credentials())
 	}
+	release := func() {}
+	if c.h.srv.HasSubscriptions() {
+		// A subscription's values follow the answer that gives its id.
+		ctx, release = rpc.HoldNotifications(ctx)
+	}
+	defer release()
 	resp := c.h.srv.Handle(ctx, msg)
 	if resp == nil {
 		c.budget.release(int64(cap(msg)), 0)
