@@ -191,7 +191,8 @@ func (a *app) handler(url string) (http.Handler, *transport.Handler, error) {
 			Version:     "1.0.0",
 			Description: "python-openrpc's security tutorial served by Warden: sign_up, sign_in, require_token, refresh, sign_out, list_users.",
 		}),
-		openrpc.WithServers(openrpc.Server{Name: "auth", URL: url}))
+		openrpc.WithServers(openrpc.Server{Name: "auth", URL: url}),
+		openrpc.WithSignIn("sign_in", "bearer"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -200,6 +201,9 @@ func (a *app) handler(url string) (http.Handler, *transport.Handler, error) {
 	mux.Handle(APIPath, api)
 	mux.Handle(APIPath+"/{$}", api)
 	mux.Handle("GET /openrpc.json", docs)
+	page := openrpc.DocsHandler(APIPath) // an interactive page from the document
+	mux.Handle("GET /docs", page)
+	mux.Handle("GET /docs/", page)
 	mux.HandleFunc("GET /healthz", a.healthz)
 	return withClientAddr(mux, a.proxies), api, nil
 }

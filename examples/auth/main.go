@@ -44,7 +44,8 @@
 // is ignored.
 //
 // JSON-RPC is served over HTTP POST and WebSocket at /api/v1, the OpenRPC
-// document at GET /openrpc.json and by rpc.discover, and a health check at
+// document at GET /openrpc.json and by rpc.discover, an interactive page
+// to read and call every method at GET /docs, and a health check at
 // GET /healthz.
 //
 //	go run ./examples/auth [-addr 127.0.0.1:8080] [-db auth.db|postgres://…] [-trusted-proxy 10.0.0.0/8] [-max-staleness 5s]

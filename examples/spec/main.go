@@ -99,6 +99,9 @@ func newMux(logger *slog.Logger, url string) (http.Handler, *transport.Handler, 
 	mux := http.NewServeMux()
 	mux.Handle("/", rpcHandler)
 	mux.Handle("GET /openrpc.json", docs)
+	page := openrpc.DocsHandler("/") // an interactive page from the document
+	mux.Handle("GET /docs", page)
+	mux.Handle("GET /docs/", page)
 	return mux, rpcHandler, nil
 }
 
