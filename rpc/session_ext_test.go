@@ -244,6 +244,7 @@ func TestRegisterAuthenticateIsChecked(t *testing.T) {
 func TestSessionBindRacesWithCalls(t *testing.T) {
 	srv, _ := newSessionServer(t)
 	p := newPipe(srv)
+	p.sess.Bind("table", tableCred{"t-alice", "alice"}) // before any reader looks
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(2)
@@ -265,6 +266,5 @@ func TestSessionBindRacesWithCalls(t *testing.T) {
 			}
 		}()
 	}
-	p.sess.Bind("table", tableCred{"t-alice", "alice"})
 	wg.Wait()
 }
