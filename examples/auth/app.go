@@ -137,7 +137,7 @@ func (a *app) rpcServer() *rpc.Server {
 	)
 	srv.MustRegister("sign_up", a.signUp,
 		rpc.Summary("Creates a user."),
-		rpc.Description("The username is trimmed, put in Unicode NFC and compared without regard to case. "+
+		rpc.Description("The username is trimmed, prepared by PRECIS (RFC 8265) and compared without regard to case. "+
 			"A name that cannot be used gets the same error whatever the reason."),
 		rpc.Errors(errSignUp()),
 		rpc.Examples(rpc.Example{Name: "sign up",
@@ -189,7 +189,7 @@ func (a *app) handler(url string) (http.Handler, *transport.Handler, error) {
 		openrpc.WithInfo(openrpc.Info{
 			Title:       "Warden auth example",
 			Version:     "1.0.0",
-			Description: "python-openrpc's security tutorial served by Warden: sign_up, sign_in, require_token, refresh, sign_out, list_users.",
+			Description: "python-openrpc's security tutorial served by Warden: sign_up, sign_in, require_token, refresh, sign_out, change_password, and for admins list_users and delete_user.",
 		}),
 		openrpc.WithServers(openrpc.Server{Name: "auth", URL: url}),
 		openrpc.WithSignIn("sign_in", "bearer"))

@@ -20,13 +20,13 @@ import (
 // User is an account as callers see it: never its id or password hash.
 type User struct {
 	ID        string    `json:"-"`
-	Username  string    `json:"username" jsonschema:"description=The username as given at sign-up: trimmed and in Unicode NFC."`
+	Username  string    `json:"username" jsonschema:"description=The username as given at sign-up\\, prepared by PRECIS (fullwidth letters mapped\\, NFC)."`
 	CreatedAt time.Time `json:"created_at" jsonschema:"description=When the user signed up."`
 }
 
 // Credentials are the params of sign_up and sign_in.
 type Credentials struct {
-	Username StrictString `json:"username" jsonschema:"description=1 to 64 characters; surrounding spaces are trimmed and case is ignored when names are compared."`
+	Username StrictString `json:"username" jsonschema:"description=1 to 64 letters\\, digits and ASCII punctuation (PRECIS\\, RFC 8265): no spaces or symbols\\, and no letters of scripts not written together. Case is ignored when names are compared."`
 	Password StrictString `json:"password" jsonschema:"description=8 to 1024 bytes of UTF-8."`
 }
 
