@@ -73,6 +73,9 @@ type Method struct {
 	// SignIn marks the method that exchanges credentials for a token
 	// ([WithSignIn]). It is absent on other methods.
 	SignIn *SignIn `json:"x-sign-in,omitempty"`
+	// Subscription describes the notifications of a subscribe method
+	// ([rpc.Server.RegisterSubscription]). It is absent on other methods.
+	Subscription *Subscription `json:"x-subscription,omitempty"`
 }
 
 // Tag groups methods.

@@ -40,6 +40,9 @@ func build(all []*rpc.Method, schemes []rpc.DeclaredScheme, cfg *config) (doc *D
 		if m.Result != nil {
 			roots = append(roots, m.Result)
 		}
+		if m.Subscription != nil {
+			roots = append(roots, m.Subscription.Value)
+		}
 	}
 	if err := checkSignIn(cfg, methods, schemes); err != nil {
 		return nil, err
@@ -69,6 +72,7 @@ func build(all []*rpc.Method, schemes []rpc.DeclaredScheme, cfg *config) (doc *D
 		}
 		doc.Methods = append(doc.Methods, dm)
 	}
+	addSubscriptions(doc, methods, sc)
 	comp := &Components{}
 	if len(sc.components) > 0 {
 		comp.Schemas = sc.components
@@ -83,6 +87,7 @@ func build(all []*rpc.Method, schemes []rpc.DeclaredScheme, cfg *config) (doc *D
 			doc.Extensions = append(doc.Extensions, signInExtension())
 		}
 	}
+	doc.Extensions = append(doc.Extensions, subscriptionExtensions(doc)...)
 	if comp.Schemas != nil || comp.SecuritySchemes != nil {
 		doc.Components = comp
 	}
