@@ -23,8 +23,8 @@ func (c *compiled) bind(raw []byte, args []reflect.Value, lenient bool) *Error {
 		}
 		target = target.Elem()
 	}
-	var buf [8]bool
-	present := buf[:0]
+	var buf [8]bool // stays on the stack for the usual few params
+	var present []bool
 	if len(c.params) <= len(buf) {
 		present = buf[:len(c.params)]
 	} else {
@@ -213,26 +213,31 @@ func isUnknownField(err error) bool {
 	return strings.HasPrefix(err.Error(), "json: unknown field")
 }
 
+// startsNumber reports whether val can start a JSON number.
+func startsNumber(val []byte) bool {
+	return len(val) > 0 && (val[0] == '-' || val[0] >= '0' && val[0] <= '9')
+}
+
 // decodeFast decodes the commonest scalar kinds without encoding/json. It
 // reports false when it does not handle ptr's type.
 func decodeFast(val []byte, ptr any) (bool, error) {
 	switch p := ptr.(type) {
 	case *float64:
-		if len(val) == 0 || !(val[0] == '-' || val[0] >= '0' && val[0] <= '9') {
+		if !startsNumber(val) {
 			return true, errWrongType
 		}
 		f, err := strconv.ParseFloat(string(val), 64)
 		*p = f
 		return true, err
 	case *int:
-		if len(val) == 0 || !(val[0] == '-' || val[0] >= '0' && val[0] <= '9') {
+		if !startsNumber(val) {
 			return true, errWrongType
 		}
 		n, err := strconv.ParseInt(string(val), 10, 0)
 		*p = int(n)
 		return true, err
 	case *int64:
-		if len(val) == 0 || !(val[0] == '-' || val[0] >= '0' && val[0] <= '9') {
+		if !startsNumber(val) {
 			return true, errWrongType
 		}
 		n, err := strconv.ParseInt(string(val), 10, 64)

@@ -40,14 +40,14 @@ func (r Requirement) Or(others ...Requirement) Requirement {
 // authenticated but lacked scopes, -32603 when a scheme could not decide
 // and no alternative was met, and -32001 otherwise, with the most telling
 // reason.
-func (req Requirement) check(ctx context.Context, creds *Credentials) *Error {
-	if len(req) == 0 {
+func (r Requirement) check(ctx context.Context, creds *Credentials) *Error {
+	if len(r) == 0 {
 		return nil
 	}
 	var forbidden []string
 	reason := ""
 	fault := false
-	for _, alt := range req {
+	for _, alt := range r {
 		authed := true
 		var missing []string
 		for scheme, scopes := range alt {
