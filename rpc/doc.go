@@ -169,4 +169,61 @@
 // is nil over HTTP. A client signs a connection in with rpc.authenticate,
 // which [RegisterAuthenticate] adds for the schemes that read a bare token
 // ([TokenScheme]).
+//
+// # Subscriptions
+//
+// [Server.RegisterSubscription] registers a namespace NS: NS_subscribe,
+// NS_unsubscribe, and the notifications NS_subscription, in go-ethereum's
+// wire format, so that its client works unchanged. NS_subscribe answers
+// an opaque id ("0x" and 32 hex digits); values follow as
+//
+//	{"jsonrpc":"2.0","method":"NS_subscription","params":{"subscription":ID,"result":VALUE}}
+//
+// and NS_unsubscribe [ID] answers true, after which nothing more is sent
+// for it. The method is a function like any other, with one more
+// argument, a *[Subscription][T], and an error for result. Its
+// requirement, params and injected arguments are handled as for a call;
+// then it runs in a goroutine of its own and sends with
+// [Subscription.Send], which never waits for the client, until its
+// context is done. Subscriptions need a [Session] that can send
+// notifications; without one (over HTTP) subscribing is -32600, as
+// rpc.authenticate is.
+//
+// A subscription lives no longer than the credentials it was opened with,
+// and is rechecked as a call would be: when the session binds or unbinds
+// credentials ([Session.Bind], [Session.Clear]...), at the moment a
+// credential expires ([ExpiryScheme], else [ExpiringCredential]: a timer,
+// not the next call), and whenever a scheme reports that credentials may
+// have been revoked ([CredentialWatcher]; security.Bearer passes on its
+// RevocationCache's changes, including those made by other instances).
+// When a check fails the subscription ends at once: its queued values are
+// dropped, its producer's context is canceled, and one last notification
+// carries the error instead of a result:
+//
+//	{"jsonrpc":"2.0","method":"NS_subscription","params":{"subscription":ID,"error":{"code":-32001,"message":"Unauthorized","data":{"reason":"expired"}}}}
+//
+// The reasons are those of a call: "expired" or "revoked" from the
+// scheme, "missing" after sign-out, and -32003 when a credential rebound
+// in-band lacks a scope the method requires. A credential of another
+// subject rebound under the same scheme ([SubjectCredential]) ends it as
+// "revoked"; one of the same subject (a refreshed token) keeps it, and
+// its expiry is followed from then on. A producer that returns an error
+// ends its subscription with that error in the last notification; one
+// that returns nil ends it without a word, as go-ethereum does.
+//
+// Costs are bounded. A session holds at most [WithSubscriptionLimit]
+// subscriptions (64); one more is -32005 with data
+// {"limit":"subscriptions","max":64}. A subscription holds at most
+// [WithSubscriptionBuffer] values (256) that its client has not been
+// sent: a client too slow to take them has the subscription end with
+// -32005, data {"limit":"subscription_buffer","max":256}, and its
+// producer's next Send returns [ErrSubscriptionEnded]; the connection and
+// its other subscriptions go on. Each session writes its notifications
+// from one goroutine, taking its subscriptions in turn, through the
+// transport's send function, so the transport's own limits (WebSocket's
+// byte budget and write timeout) apply and only that goroutine waits on
+// them. A transport wraps each message's context in [HoldNotifications]
+// so that a subscription's first value follows the answer carrying its
+// id, and calls [Session.Close] when the connection ends, which ends its
+// subscriptions without a notification and waits for their producers.
 package rpc

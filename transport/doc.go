@@ -42,6 +42,18 @@
 // working on the next call. [rpc.Session.Notify] sends the client
 // notifications, under the connection's budget and write timeout.
 //
+// Subscriptions ([rpc.Server.RegisterSubscription]) live on WebSocket
+// connections only; over HTTP, NS_subscribe answers -32600. A
+// subscription's values are written after the answer that carries its id,
+// one notification per message, under the connection's budget and write
+// timeout, by one goroutine per connection that never holds up a
+// producer: a client that reads too slowly loses the subscription (-32005)
+// rather than the connection. A subscription ends, with a last
+// notification saying why, when the credential that opened it expires,
+// is revoked or is signed out; closing the connection ends its
+// subscriptions and their producers, and [Handler.Shutdown] closes it
+// with 1001 as for any connection.
+//
 // Messages are read by one goroutine and run concurrently, at most 16 per
 // connection ([WithConnectionConcurrency]); at the cap, reading pauses.
 // Responses are written one at a time, each under a deadline
@@ -83,8 +95,9 @@
 //
 // # Client
 //
-// [Dial] returns a [Client] for an http(s) or ws(s) URL, with Call, Notify
-// and Batch, a static or refreshing bearer token, a handler for server
+// [Dial] returns a [Client] for an http(s) or ws(s) URL, with Call, Notify,
+// Batch and, over WebSocket, Subscribe ([ClientSubscription]: its values,
+// Unsubscribe, and the error that ended it), a static or refreshing bearer token, a handler for server
 // notifications, and errors that carry the JSON-RPC code and data as an
 // *rpc.Error. It reads responses of up to 16 MiB
 // ([WithMaxResponseBytes]), and bounds each WebSocket write by 10 s
