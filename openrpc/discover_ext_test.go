@@ -46,7 +46,7 @@ func (tokenScheme) Info() rpc.SchemeInfo {
 	return rpc.SchemeInfo{Type: "http", Scheme: "bearer", Scopes: map[string]string{"admin": "Everything."}}
 }
 
-func discover(t *testing.T, srv *rpc.Server, ctx context.Context) (*openrpc.Document, *rpc.Error) {
+func discover(ctx context.Context, t *testing.T, srv *rpc.Server) (*openrpc.Document, *rpc.Error) {
 	t.Helper()
 	res, err := srv.Call(ctx, openrpc.DiscoverMethod, nil)
 	if err != nil {
@@ -70,7 +70,7 @@ func TestDiscoverFollowsTheRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, rerr := discover(t, srv, context.Background())
+	doc, rerr := discover(context.Background(), t, srv)
 	if rerr != nil {
 		t.Fatal(rerr)
 	}
@@ -88,7 +88,7 @@ func TestDiscoverFollowsTheRegistry(t *testing.T) {
 	if d3 == d1 || len(d3.Methods) != 2 || d3.Methods[1].Name != "b" {
 		t.Errorf("after registering b: %+v", d3.Methods)
 	}
-	if doc, _ := discover(t, srv, context.Background()); len(doc.Methods) != 2 {
+	if doc, _ := discover(context.Background(), t, srv); len(doc.Methods) != 2 {
 		t.Errorf("rpc.discover after registering b lists %d methods", len(doc.Methods))
 	}
 	if _, err := openrpc.Register(srv); err == nil {
@@ -114,7 +114,7 @@ func TestDiscoverConcurrent(t *testing.T) {
 			defer wg.Done()
 			last := -1
 			for i := 0; i < 50; i++ {
-				doc, rerr := discover(t, srv, context.Background())
+				doc, rerr := discover(context.Background(), t, srv)
 				if rerr != nil {
 					t.Error(rerr)
 					return
@@ -145,13 +145,13 @@ func TestProtectedDiscover(t *testing.T) {
 	creds := func(token string) context.Context {
 		return rpc.WithCredentials(context.Background(), srv.Authenticate(http.Header{"Authorization": {token}}))
 	}
-	if _, rerr := discover(t, srv, context.Background()); rerr == nil || rerr.Code != rpc.CodeUnauthorized {
+	if _, rerr := discover(context.Background(), t, srv); rerr == nil || rerr.Code != rpc.CodeUnauthorized {
 		t.Errorf("rpc.discover without credentials: %v, want -32001", rerr)
 	}
-	if _, rerr := discover(t, srv, creds("Bearer user")); rerr == nil || rerr.Code != rpc.CodeForbidden {
+	if _, rerr := discover(creds("Bearer user"), t, srv); rerr == nil || rerr.Code != rpc.CodeForbidden {
 		t.Errorf("rpc.discover without the scope: %v, want -32003", rerr)
 	}
-	if _, rerr := discover(t, srv, creds("Bearer admin")); rerr != nil {
+	if _, rerr := discover(creds("Bearer admin"), t, srv); rerr != nil {
 		t.Errorf("rpc.discover with the scope: %v", rerr)
 	}
 
@@ -167,7 +167,9 @@ func TestProtectedDiscover(t *testing.T) {
 			t.Fatal(err)
 		}
 		var body map[string]any
-		json.NewDecoder(resp.Body).Decode(&body)
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatalf("%d answer: %v", want, err)
+		}
 		resp.Body.Close()
 		if resp.StatusCode != want {
 			t.Errorf("GET with %q: %d, want %d", token, resp.StatusCode, want)
@@ -193,7 +195,9 @@ func TestHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	var doc openrpc.Document
-	json.NewDecoder(resp.Body).Decode(&doc)
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
 	resp.Body.Close()
 	etag := resp.Header.Get("ETag")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" || etag == "" || doc.Methods[0].Name != "a" {

@@ -36,7 +36,9 @@ func newTestServer(t *testing.T) *httptest.Server {
 	ts.Config = newHTTPServer(h, logger)
 	ts.Start()
 	t.Cleanup(func() {
-		rpcHandler.Shutdown(context.Background())
+		if err := rpcHandler.Shutdown(context.Background()); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
 		ts.Close()
 	})
 	return ts
@@ -60,7 +62,11 @@ func TestSpecExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rpcHandler.Shutdown(context.Background())
+	t.Cleanup(func() {
+		if err := rpcHandler.Shutdown(context.Background()); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	})
 	golden.Run(t, h, "/", golden.Files(t, filepath.Join("..", "..", "rpc", "testdata"), "*.js"))
 }
 
