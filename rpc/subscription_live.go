@@ -395,6 +395,11 @@ func (ss *sessionSubs) schedule(sub *subscription) {
 	}
 }
 
+// pumpTurn is how many notifications of one subscription the pump writes
+// before it turns to the next: a few, to spare locking, and few enough
+// that a busy subscription delays the others little.
+const pumpTurn = 8
+
 // pump writes notifications until no subscription has one.
 func (ss *sessionSubs) pump(sess *Session) {
 	defer ss.wg.Done()
@@ -412,11 +417,18 @@ func (ss *sessionSubs) pump(sess *Session) {
 		ctx := ss.ctx
 		ss.mu.Unlock()
 
-		msg, more := sub.pop()
-		if msg != nil {
-			// A transport fails a send once its connection is closed; the
-			// session is closed next, and this loop with it.
-			_ = sess.send(ctx, msg)
+		var more bool
+		for range pumpTurn {
+			var msg []byte
+			msg, more = sub.pop()
+			if msg != nil {
+				// A transport fails a send once its connection is closed;
+				// the session is closed next, and this loop with it.
+				_ = sess.send(ctx, msg)
+			}
+			if !more {
+				break
+			}
 		}
 		if more {
 			ss.mu.Lock()
