@@ -186,7 +186,7 @@ func TestSubscriptionProducerPanics(t *testing.T) {
 	defer p.sess.Close()
 	resp := srv.Handle(p.ctx, []byte(`{"jsonrpc":"2.0","id":1,"method":"boom_subscribe"}`))
 	var r struct{ Result string }
-	json.Unmarshal(resp, &r)
+	_ = json.Unmarshal(resp, &r)
 	want := `{"jsonrpc":"2.0","method":"boom_subscription","params":{"subscription":"` + r.Result + `","error":{"code":-32603,"message":"Internal error"}}}`
 	if got := p.next(t); got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)

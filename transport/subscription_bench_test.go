@@ -89,7 +89,7 @@ func benchWardenFanout(b *testing.B, n int) {
 	h := transport.NewHandler(srv)
 	ts := httptest.NewServer(h)
 	defer ts.Close()
-	defer h.Shutdown(context.Background())
+	defer func() { _ = h.Shutdown(context.Background()) }()
 	url := "ws" + strings.TrimPrefix(ts.URL, "http")
 
 	r := &fanoutReaders{counts: make([]atomic.Int64, n)}
@@ -99,7 +99,7 @@ func benchWardenFanout(b *testing.B, n int) {
 			b.Fatal(err)
 		}
 		defer ws.Close()
-		ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","id":1,"method":"feed_subscribe"}`))
+		_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","id":1,"method":"feed_subscribe"}`))
 		if _, _, err := ws.ReadMessage(); err != nil { // the id
 			b.Fatal(err)
 		}
@@ -191,7 +191,7 @@ func BenchmarkSubscriptionIdleMemory(b *testing.B) {
 	h := transport.NewHandler(srv)
 	ts := httptest.NewServer(h)
 	defer ts.Close()
-	defer h.Shutdown(context.Background())
+	defer func() { _ = h.Shutdown(context.Background()) }()
 	url := "ws" + strings.TrimPrefix(ts.URL, "http")
 	var wss []*websocket.Conn
 	for i := 0; i < conns; i++ {
@@ -213,7 +213,7 @@ func BenchmarkSubscriptionIdleMemory(b *testing.B) {
 	heap0, g0 := measure()
 	for _, ws := range wss {
 		for j := 0; j < perConn; j++ {
-			ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","id":1,"method":"idle_subscribe"}`))
+			_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","id":1,"method":"idle_subscribe"}`))
 			if _, _, err := ws.ReadMessage(); err != nil {
 				b.Fatal(err)
 			}

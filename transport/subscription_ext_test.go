@@ -180,7 +180,7 @@ func newSubKit(t *testing.T, rpcOpts []rpc.Option, opts ...transport.Option) *su
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		k.handler.Shutdown(ctx)
+		_ = k.handler.Shutdown(ctx)
 		k.http.Close()
 	})
 	k.wsURL = "ws" + strings.TrimPrefix(k.http.URL, "http")
@@ -201,7 +201,7 @@ func (k *subKit) dial(t *testing.T, token string, opts ...transport.ClientOption
 }
 
 // waitEnded waits for one producer to return.
-func (k *subKit) waitEnded(t *testing.T, ctx context.Context) error {
+func (k *subKit) waitEnded(ctx context.Context, t *testing.T) error {
 	t.Helper()
 	select {
 	case err := <-k.ended:
@@ -213,7 +213,7 @@ func (k *subKit) waitEnded(t *testing.T, ctx context.Context) error {
 }
 
 // finalError waits for sub's values to run out and returns its error.
-func finalError(t *testing.T, ctx context.Context, sub *transport.ClientSubscription) error {
+func finalError(ctx context.Context, t *testing.T, sub *transport.ClientSubscription) error {
 	t.Helper()
 	for {
 		err := sub.Next(ctx, nil)
@@ -259,7 +259,7 @@ func TestSubscriptionValuesThenUnsubscribe(t *testing.T) {
 	if err := sub.Next(ctx, nil); !errors.Is(err, transport.ErrUnsubscribed) {
 		t.Fatalf("after Unsubscribe: %v", err)
 	}
-	if err := k.waitEnded(t, ctx); err != nil {
+	if err := k.waitEnded(ctx, t); err != nil {
 		t.Fatalf("the producer saw %v; want its context done", err)
 	}
 	// A second unsubscribe of the same id is an error on the server.
@@ -281,8 +281,8 @@ func TestSubscriptionWireFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.Close()
-	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","id":1,"method":"counter_subscribe","params":[2]}`))
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","id":1,"method":"counter_subscribe","params":[2]}`))
 	var resp struct {
 		ID     int    `json:"id"`
 		Result string `json:"result"`
@@ -300,7 +300,7 @@ func TestSubscriptionWireFormat(t *testing.T) {
 			t.Fatalf("got  %s\nwant %s", msg, wantMsg)
 		}
 	}
-	ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"jsonrpc":"2.0","id":2,"method":"counter_unsubscribe","params":[%q]}`, resp.Result)))
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"jsonrpc":"2.0","id":2,"method":"counter_unsubscribe","params":[%q]}`, resp.Result)))
 	_, msg, err := ws.ReadMessage()
 	if err != nil || string(msg) != `{"jsonrpc":"2.0","result":true,"id":2}` {
 		t.Fatalf("unsubscribe: %s, %v", msg, err)
@@ -339,8 +339,8 @@ func TestSubscriptionEndsWhenCredentialExpires(t *testing.T) {
 		t.Skipf("the token expired before the subscription opened: %v", err)
 	}
 	// No call is made: the timer armed at the credential's expiry ends it.
-	wantRPCError(t, finalError(t, ctx, sub), rpc.CodeUnauthorized, rpc.ReasonExpired)
-	if err := k.waitEnded(t, ctx); err != nil {
+	wantRPCError(t, finalError(ctx, t, sub), rpc.CodeUnauthorized, rpc.ReasonExpired)
+	if err := k.waitEnded(ctx, t); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -361,7 +361,7 @@ func TestSubscriptionEndsWhenCredentialRevoked(t *testing.T) {
 		t.Fatal(err)
 	}
 	k.scheme.revoke(cred)
-	wantRPCError(t, finalError(t, ctx, sub), rpc.CodeUnauthorized, rpc.ReasonRevoked)
+	wantRPCError(t, finalError(ctx, t, sub), rpc.CodeUnauthorized, rpc.ReasonRevoked)
 	// Carol's subscription is not alice's business.
 	var v int
 	if err := kept.Next(ctx, &v); err != nil || kept.Err() != nil {
@@ -381,8 +381,8 @@ func TestSubscriptionEndsOnSignOut(t *testing.T) {
 	if err := c.Call(ctx, "sign_out", nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	wantRPCError(t, finalError(t, ctx, sub), rpc.CodeUnauthorized, rpc.ReasonMissing)
-	if err := k.waitEnded(t, ctx); err != nil {
+	wantRPCError(t, finalError(ctx, t, sub), rpc.CodeUnauthorized, rpc.ReasonMissing)
+	if err := k.waitEnded(ctx, t); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -422,7 +422,7 @@ func TestSubscriptionFollowsReauthentication(t *testing.T) {
 	if err := c.Authenticate(ctx, "alice-plain"); err != nil {
 		t.Fatal(err)
 	}
-	if err := finalError(t, ctx, admin); err == nil {
+	if err := finalError(ctx, t, admin); err == nil {
 		t.Fatal("no error")
 	} else if code, _ := rpcCode(t, err); code != rpc.CodeForbidden {
 		t.Fatalf("scope lost: %v; want -32003", err)
@@ -436,7 +436,7 @@ func TestSubscriptionFollowsReauthentication(t *testing.T) {
 	if err := c.Authenticate(ctx, "bob"); err != nil {
 		t.Fatal(err)
 	}
-	wantRPCError(t, finalError(t, ctx, echo), rpc.CodeUnauthorized, rpc.ReasonRevoked)
+	wantRPCError(t, finalError(ctx, t, echo), rpc.CodeUnauthorized, rpc.ReasonRevoked)
 }
 
 func TestSubscriptionProducerError(t *testing.T) {
@@ -447,7 +447,7 @@ func TestSubscriptionProducerError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = finalError(t, ctx, sub)
+	err = finalError(ctx, t, sub)
 	if code, _ := rpcCode(t, err); code != 4711 {
 		t.Fatalf("got %v, want the producer's error", err)
 	}
@@ -472,7 +472,7 @@ func TestSubscriptionCap(t *testing.T) {
 		t.Fatalf("past the cap: %v", err)
 	}
 	var data rpc.CapData
-	json.Unmarshal(e.Data.(json.RawMessage), &data)
+	_ = json.Unmarshal(e.Data.(json.RawMessage), &data)
 	if data != (rpc.CapData{Limit: rpc.LimitSubscriptions, Max: 3}) {
 		t.Fatalf("data %+v", data)
 	}
@@ -501,7 +501,7 @@ func TestSubscriptionSlowConsumer(t *testing.T) {
 	}
 	defer ws.Close()
 	ctx := testCtx(t)
-	ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","id":1,"method":"echo_subscribe"}`))
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","id":1,"method":"echo_subscribe"}`))
 	var resp struct {
 		ID     int    `json:"id"`
 		Result string `json:"result"`
@@ -510,7 +510,7 @@ func TestSubscriptionSlowConsumer(t *testing.T) {
 		t.Fatal(err)
 	}
 	echoID := resp.Result
-	ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","id":2,"method":"flood_subscribe"}`))
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","id":2,"method":"flood_subscribe"}`))
 
 	// Read nothing until the flood's producer has been told to stop.
 	select {
@@ -532,7 +532,7 @@ func TestSubscriptionSlowConsumer(t *testing.T) {
 			Error        *rpc.Error      `json:"error"`
 		} `json:"params"`
 	}
-	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var floodID string
 	for final := false; !final; {
 		var n note
@@ -586,10 +586,10 @@ func TestSubscriptionShutdownClosesWith1001(t *testing.T) {
 	if !websocket.IsCloseError(c.Err(), websocket.CloseGoingAway) {
 		t.Fatalf("closed with %v, want 1001", c.Err())
 	}
-	if err := finalError(t, ctx, sub); !websocket.IsCloseError(errors.Unwrap(err), websocket.CloseGoingAway) {
+	if err := finalError(ctx, t, sub); !websocket.IsCloseError(errors.Unwrap(err), websocket.CloseGoingAway) {
 		t.Fatalf("the subscription's error: %v", err)
 	}
-	if err := k.waitEnded(t, ctx); err != nil {
+	if err := k.waitEnded(ctx, t); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -635,7 +635,7 @@ func TestSubscriptionsNoGoroutineLeaks(t *testing.T) {
 		c.Close()
 	}
 	for i := 0; i < 1000; i++ {
-		if err := k.waitEnded(t, ctx); err != nil {
+		if err := k.waitEnded(ctx, t); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -33,7 +33,7 @@ func newBearerInstance(t *testing.T, store *security.MemoryStore, ttl time.Durat
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); cache.Run(ctx) }()
+	go func() { defer close(done); _ = cache.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	for cache.Health() != nil { // loaded: Run's first read is quick
 		select {
@@ -63,7 +63,7 @@ func newBearerInstance(t *testing.T, store *security.MemoryStore, ttl time.Durat
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		h.Shutdown(ctx)
+		_ = h.Shutdown(ctx)
 		ts.Close()
 	})
 	in.url = "ws" + ts.URL[len("http"):]
@@ -110,7 +110,7 @@ func TestSubscriptionBearerTokenExpires(t *testing.T) {
 	tok, _ := in.token(t)
 	sub := subscribeAudit(t, in.url, tok)
 	ctx := testCtx(t)
-	wantRPCError(t, finalError(t, ctx, sub), rpc.CodeUnauthorized, rpc.ReasonExpired)
+	wantRPCError(t, finalError(ctx, t, sub), rpc.CodeUnauthorized, rpc.ReasonExpired)
 	select {
 	case <-in.ended:
 	case <-ctx.Done():
@@ -131,7 +131,7 @@ func TestSubscriptionRevokedOnAnotherInstance(t *testing.T) {
 	if err := there.iss.Revoke(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	wantRPCError(t, finalError(t, ctx, sub), rpc.CodeUnauthorized, rpc.ReasonRevoked)
+	wantRPCError(t, finalError(ctx, t, sub), rpc.CodeUnauthorized, rpc.ReasonRevoked)
 }
 
 // TestSubscriptionRevokedHere: the same through this instance's cache.
@@ -143,5 +143,5 @@ func TestSubscriptionRevokedHere(t *testing.T) {
 	if err := in.iss.RevokeSubject(ctx, p.Subject); err != nil {
 		t.Fatal(err)
 	}
-	wantRPCError(t, finalError(t, ctx, sub), rpc.CodeUnauthorized, rpc.ReasonRevoked)
+	wantRPCError(t, finalError(ctx, t, sub), rpc.CodeUnauthorized, rpc.ReasonRevoked)
 }
