@@ -181,7 +181,7 @@ func TestBinding(t *testing.T) {
 	s := newBindServer(t)
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.params, func(t *testing.T) {
-			r := call(t, s, context.Background(), tt.method, tt.params)
+			r := call(context.Background(), t, s, tt.method, tt.params)
 			if tt.result != "" {
 				wantResult(t, r, tt.result)
 				return
@@ -219,7 +219,7 @@ func TestBindingLenient(t *testing.T) {
 	s := newBindServer(t, rpc.WithLenientParams())
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.params, func(t *testing.T) {
-			r := call(t, s, context.Background(), tt.method, tt.params)
+			r := call(context.Background(), t, s, tt.method, tt.params)
 			if tt.result != "" {
 				wantResult(t, r, tt.result)
 				return

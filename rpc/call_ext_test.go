@@ -50,7 +50,7 @@ func TestCallRejectsMalformedParamsAsHandleDoes(t *testing.T) {
 	} {
 		var err error // not *rpc.Error: a success must be a nil error
 		res, err := s.Call(context.Background(), "pair", []byte(tc.params))
-		viaHandle := call(t, s, context.Background(), "pair", tc.params)
+		viaHandle := call(context.Background(), t, s, "pair", tc.params)
 		if tc.code == 0 {
 			if err != nil {
 				t.Errorf("Call(%q) = %v, want success", tc.params, err)

@@ -110,17 +110,17 @@ func TestErrors(t *testing.T) {
 		})
 	}
 	// The server lives on after all that.
-	wantResult(t, call(t, s, context.Background(), "ok", ""), `"ok"`)
+	wantResult(t, call(context.Background(), t, s, "ok", ""), `"ok"`)
 }
 
 func TestErrorsDebug(t *testing.T) {
 	s, _ := newErrorServer(t, rpc.WithDebug(true))
 	ctx := context.Background()
-	wantError(t, call(t, s, ctx, "plain", ""), rpc.CodeServerError, `"error":"secret: db password wrong"`)
-	wantError(t, call(t, s, ctx, "panic", ""), rpc.CodeInternalError, `"panic":"secret panic text"`)
-	wantError(t, call(t, s, ctx, "inf", ""), rpc.CodeInternalError, `"error":`)
+	wantError(t, call(ctx, t, s, "plain", ""), rpc.CodeServerError, `"error":"secret: db password wrong"`)
+	wantError(t, call(ctx, t, s, "panic", ""), rpc.CodeInternalError, `"panic":"secret panic text"`)
+	wantError(t, call(ctx, t, s, "inf", ""), rpc.CodeInternalError, `"error":`)
 	// Coded errors are sent as they are, debug or not.
-	r := call(t, s, ctx, "rpcerr", "")
+	r := call(ctx, t, s, "rpcerr", "")
 	wantError(t, r, -32040)
 	if !sameJSON(t, string(r.Error.Data), `{"have":1,"need":2}`) {
 		t.Errorf("debug changed a coded error's data: %s", r.Error.Data)
@@ -130,9 +130,9 @@ func TestErrorsDebug(t *testing.T) {
 func TestResults(t *testing.T) {
 	s, _ := newErrorServer(t)
 	ctx := context.Background()
-	wantResult(t, call(t, s, ctx, "raw", ""), `{"pre":"encoded"}`)
-	wantResult(t, call(t, s, ctx, "nilresult", ""), `null`)
-	wantResult(t, call(t, s, ctx, "noresult", ""), `null`)
+	wantResult(t, call(ctx, t, s, "raw", ""), `{"pre":"encoded"}`)
+	wantResult(t, call(ctx, t, s, "nilresult", ""), `null`)
+	wantResult(t, call(ctx, t, s, "noresult", ""), `null`)
 }
 
 // A panic in one batch item does not disturb the others.
@@ -174,7 +174,7 @@ func TestContextReachesHandler(t *testing.T) {
 	s := rpc.NewServer()
 	s.MustRegister("value", func(ctx context.Context) string { v, _ := ctx.Value(key{}).(string); return v })
 	ctx := context.WithValue(context.Background(), key{}, "carried")
-	wantResult(t, call(t, s, ctx, "value", ""), `"carried"`)
+	wantResult(t, call(ctx, t, s, "value", ""), `"carried"`)
 	resp := s.Handle(ctx, []byte(`[{"jsonrpc":"2.0","method":"value","id":1},{"jsonrpc":"2.0","method":"value","id":2}]`))
 	if !sameJSON(t, string(resp), `[{"jsonrpc":"2.0","result":"carried","id":1},{"jsonrpc":"2.0","result":"carried","id":2}]`) {
 		t.Fatalf("batch: %s", resp)
@@ -217,7 +217,7 @@ func TestInterceptors(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	wantResult(t, call(t, s, ctx, "hello", ""), `"hi"`)
+	wantResult(t, call(ctx, t, s, "hello", ""), `"hi"`)
 	want := []string{"outer>hello:public:1:false", "inner>hello:public:1:false", "handler", "inner<", "outer<"}
 	if got := rec.calls; strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("order %v, want %v", got, want)
@@ -226,7 +226,7 @@ func TestInterceptors(t *testing.T) {
 	// Interceptors see calls that the security check refuses, and their
 	// requirement.
 	rec.calls = nil
-	wantError(t, call(t, s, ctx, "secret", ""), rpc.CodeUnauthorized)
+	wantError(t, call(ctx, t, s, "secret", ""), rpc.CodeUnauthorized)
 	want = []string{"outer>secret:secured:1:false", "inner>secret:secured:1:false", "inner<", "outer<"}
 	if got := rec.calls; strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("refused call: %v, want %v", got, want)
@@ -234,7 +234,7 @@ func TestInterceptors(t *testing.T) {
 
 	// An interceptor can answer for the method, with its own code.
 	rec.calls = nil
-	wantError(t, call(t, s, ctx, "denied", ""), rpc.CodeLimitExceeded, `{"retry_after_ms":250}`)
+	wantError(t, call(ctx, t, s, "denied", ""), rpc.CodeLimitExceeded, `{"retry_after_ms":250}`)
 	if rec.count("handler") != 0 {
 		t.Error("the handler ran although an interceptor refused the call")
 	}
@@ -250,7 +250,7 @@ func TestInterceptors(t *testing.T) {
 
 	// Calls never rebuild the chain.
 	for range 10 {
-		call(t, s, ctx, "hello", "")
+		call(ctx, t, s, "hello", "")
 	}
 	if n := built.Load(); n != 6 {
 		t.Errorf("interceptors built %d times after calls, want still 6", n)
@@ -263,7 +263,7 @@ func TestInterceptorPanic(t *testing.T) {
 		return func(ctx context.Context, req *rpc.Request) (any, error) { panic("interceptor") }
 	}))
 	s.MustRegister("hello", func() string { return "hi" })
-	wantError(t, call(t, s, context.Background(), "hello", ""), rpc.CodeInternalError)
+	wantError(t, call(context.Background(), t, s, "hello", ""), rpc.CodeInternalError)
 }
 
 func TestLimits(t *testing.T) {
@@ -292,7 +292,7 @@ func TestLimits(t *testing.T) {
 
 	// Depth: the request object is level 1.
 	// Object, params and [[ ]] are 4 levels: the call reaches dispatch.
-	wantError(t, call(t, s, ctx, "nope", `[[[]]]`), rpc.CodeMethodNotFound)
+	wantError(t, call(ctx, t, s, "nope", `[[[]]]`), rpc.CodeMethodNotFound)
 	r := decodeResponse(t, s.Handle(ctx, []byte(`{"jsonrpc":"2.0","method":"nope","params":[[[[]]]],"id":1}`)))
 	wantError(t, r, rpc.CodeInvalidRequest)
 	if string(r.ID) != "null" {

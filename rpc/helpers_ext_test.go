@@ -26,7 +26,7 @@ type wireError struct {
 
 // call sends one request with id 1 to method with the given raw params
 // ("" for none) and returns the decoded response.
-func call(tb testing.TB, s *rpc.Server, ctx context.Context, method, params string) response {
+func call(ctx context.Context, tb testing.TB, s *rpc.Server, method, params string) response {
 	tb.Helper()
 	msg := fmt.Sprintf(`{"jsonrpc":"2.0","method":%q,"id":1}`, method)
 	if params != "" {

@@ -72,18 +72,18 @@ func TestInjection(t *testing.T) {
 		t.Errorf("struct params %v: the injected user must not be taken for the params struct", m.ParamNames())
 	}
 
-	wantResult(t, call(t, s, ctx, "whoami", ""), `"ann"`)
-	wantResult(t, call(t, s, ctx, "greet", `["hi"]`), `"hi ann"`)
-	wantResult(t, call(t, s, ctx, "greet", `{"greeting": "hi"}`), `"hi ann"`)
-	wantResult(t, call(t, s, ctx, "struct", `{"a": 1, "b": 2}`), `3`)
+	wantResult(t, call(ctx, t, s, "whoami", ""), `"ann"`)
+	wantResult(t, call(ctx, t, s, "greet", `["hi"]`), `"hi ann"`)
+	wantResult(t, call(ctx, t, s, "greet", `{"greeting": "hi"}`), `"hi ann"`)
+	wantResult(t, call(ctx, t, s, "struct", `{"a": 1, "b": 2}`), `3`)
 	// The injected argument never appears among the params.
-	wantError(t, call(t, s, ctx, "greet", `["hi", {"Name": "eve"}]`), rpc.CodeInvalidParams, `"params[1]"`)
-	wantError(t, call(t, s, ctx, "greet", `{"greeting": "hi", "u": {"Name": "eve"}}`), rpc.CodeInvalidParams, `"u"`)
-	wantError(t, call(t, s, ctx, "whoami", `[{"Name": "eve"}]`), rpc.CodeInvalidParams)
+	wantError(t, call(ctx, t, s, "greet", `["hi", {"Name": "eve"}]`), rpc.CodeInvalidParams, `"params[1]"`)
+	wantError(t, call(ctx, t, s, "greet", `{"greeting": "hi", "u": {"Name": "eve"}}`), rpc.CodeInvalidParams, `"u"`)
+	wantError(t, call(ctx, t, s, "whoami", `[{"Name": "eve"}]`), rpc.CodeInvalidParams)
 
 	// Resolved once per call, even when the type is asked for twice.
 	before := rec.count("user")
-	wantResult(t, call(t, s, ctx, "twice", ""), `true`)
+	wantResult(t, call(ctx, t, s, "twice", ""), `true`)
 	if n := rec.count("user") - before; n != 1 {
 		t.Errorf("twice: provider ran %d times, want 1", n)
 	}
@@ -94,21 +94,21 @@ func TestInjection(t *testing.T) {
 	}
 
 	// A provider's error becomes the call's error, keeping its code.
-	wantError(t, call(t, s, ctx, "fail", ""), rpc.CodeServerError)
-	wantError(t, call(t, s, ctx, "coded", ""), rpc.CodeUnauthorized, `"revoked"`)
+	wantError(t, call(ctx, t, s, "fail", ""), rpc.CodeServerError)
+	wantError(t, call(ctx, t, s, "coded", ""), rpc.CodeUnauthorized, `"revoked"`)
 
 	// The provider runs after the security check, and after params decode.
 	before = rec.count("user")
-	wantError(t, call(t, s, ctx, "secret", `[1]`), rpc.CodeUnauthorized, `"missing"`)
-	wantError(t, call(t, s, authed(s, "X-Fake", "expired"), "secret", `[1]`), rpc.CodeUnauthorized, `"expired"`)
-	wantError(t, call(t, s, authed(s, "X-Fake", "ok"), "secret", `["x"]`), rpc.CodeInvalidParams)
+	wantError(t, call(ctx, t, s, "secret", `[1]`), rpc.CodeUnauthorized, `"missing"`)
+	wantError(t, call(authed(s, "X-Fake", "expired"), t, s, "secret", `[1]`), rpc.CodeUnauthorized, `"expired"`)
+	wantError(t, call(authed(s, "X-Fake", "ok"), t, s, "secret", `["x"]`), rpc.CodeInvalidParams)
 	if n := rec.count("user") - before; n != 0 {
 		t.Errorf("provider ran %d times for refused calls, want 0", n)
 	}
 	rec.mu.Lock()
 	rec.calls = nil
 	rec.mu.Unlock()
-	wantResult(t, call(t, s, authed(s, "X-Fake", "ok"), "secret", `[7]`), `7`)
+	wantResult(t, call(authed(s, "X-Fake", "ok"), t, s, "secret", `[7]`), `7`)
 	rec.mu.Lock()
 	got := append([]string(nil), rec.calls...)
 	rec.mu.Unlock()
@@ -123,11 +123,11 @@ func TestInjectionDecidedAtRegistration(t *testing.T) {
 	fn := func(u user) string { return u.Name }
 	plain := rpc.NewServer()
 	plain.MustRegister("m", fn)
-	wantResult(t, call(t, plain, context.Background(), "m", `{"Name": "from params"}`), `"from params"`)
+	wantResult(t, call(context.Background(), t, plain, "m", `{"Name": "from params"}`), `"from params"`)
 
 	injected := rpc.NewServer(rpc.Provide(func(context.Context) (user, error) { return user{"injected"}, nil }))
 	injected.MustRegister("m", fn)
-	wantResult(t, call(t, injected, context.Background(), "m", ``), `"injected"`)
+	wantResult(t, call(context.Background(), t, injected, "m", ``), `"injected"`)
 }
 
 // The provider sees the call's context, the one the transport passed in.
@@ -139,5 +139,5 @@ func TestProviderSeesContext(t *testing.T) {
 	}))
 	s.MustRegister("whoami", func(u user) string { return u.Name })
 	ctx := context.WithValue(context.Background(), key{}, "from ctx")
-	wantResult(t, call(t, s, ctx, "whoami", ""), `"from ctx"`)
+	wantResult(t, call(ctx, t, s, "whoami", ""), `"from ctx"`)
 }

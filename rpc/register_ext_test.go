@@ -91,7 +91,7 @@ func TestRegisterDuplicate(t *testing.T) {
 		t.Fatalf("second Register: %v, want an error naming add as already registered", err)
 	}
 	// The first registration still answers.
-	wantResult(t, call(t, s, context.Background(), "add", `[1,2]`), `3`)
+	wantResult(t, call(context.Background(), t, s, "add", `[1,2]`), `3`)
 }
 
 func TestRegisterEmptyName(t *testing.T) {
@@ -108,7 +108,7 @@ func TestRegisterReserved(t *testing.T) {
 	if err := s.RegisterReserved("rpc.discover", func() string { return "doc" }); err != nil {
 		t.Fatal(err)
 	}
-	wantResult(t, call(t, s, context.Background(), "rpc.discover", ""), `"doc"`)
+	wantResult(t, call(context.Background(), t, s, "rpc.discover", ""), `"doc"`)
 }
 
 func TestMustRegisterPanics(t *testing.T) {

@@ -115,7 +115,7 @@ func TestRequirements(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := call(t, s, authed(s, tt.headers...), tt.method, `[1,2]`)
+			r := call(authed(s, tt.headers...), t, s, tt.method, `[1,2]`)
 			if tt.code == 0 {
 				wantResult(t, r, `3`)
 				return
@@ -131,7 +131,7 @@ func TestRequirements(t *testing.T) {
 func TestRequirementWithoutCredentialsInContext(t *testing.T) {
 	s := newSecuredServer(t)
 	// A transport that never authenticated: nothing in the context.
-	wantError(t, call(t, s, context.Background(), "fake", `[1,2]`), rpc.CodeUnauthorized, `"missing"`)
+	wantError(t, call(context.Background(), t, s, "fake", `[1,2]`), rpc.CodeUnauthorized, `"missing"`)
 }
 
 // The requirement is checked before params are decoded: a caller without
@@ -139,9 +139,9 @@ func TestRequirementWithoutCredentialsInContext(t *testing.T) {
 func TestRequirementBeforeParams(t *testing.T) {
 	s := newSecuredServer(t)
 	for _, params := range []string{`["x"]`, `{"nope":1}`, `[1,2,3]`, `[]`} {
-		wantError(t, call(t, s, context.Background(), "fake", params), rpc.CodeUnauthorized, `"missing"`)
-		wantError(t, call(t, s, authed(s, "X-Fake", "ok"), "fake.read", params), rpc.CodeForbidden, `"read"`)
-		wantError(t, call(t, s, authed(s, "X-Fake", "ok"), "fake", params), rpc.CodeInvalidParams)
+		wantError(t, call(context.Background(), t, s, "fake", params), rpc.CodeUnauthorized, `"missing"`)
+		wantError(t, call(authed(s, "X-Fake", "ok"), t, s, "fake.read", params), rpc.CodeForbidden, `"read"`)
+		wantError(t, call(authed(s, "X-Fake", "ok"), t, s, "fake", params), rpc.CodeInvalidParams)
 	}
 }
 

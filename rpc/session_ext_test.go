@@ -121,29 +121,29 @@ func newSessionServer(t *testing.T, opts ...rpc.Option) (*rpc.Server, *tokenTabl
 func TestSessionServesATransportOtherThanWebSocket(t *testing.T) {
 	srv, table := newSessionServer(t)
 	p := newPipe(srv)
-	wantError(t, call(t, srv, p.message(), "whoami", ""), rpc.CodeUnauthorized, `"missing"`)
-	wantResult(t, call(t, srv, p.message(), rpc.AuthenticateMethod, `{"token":"t-alice"}`), `{"scheme":"table"}`)
-	wantResult(t, call(t, srv, p.message(), "whoami", ""), `"alice"`)
+	wantError(t, call(p.message(), t, srv, "whoami", ""), rpc.CodeUnauthorized, `"missing"`)
+	wantResult(t, call(p.message(), t, srv, rpc.AuthenticateMethod, `{"token":"t-alice"}`), `{"scheme":"table"}`)
+	wantResult(t, call(p.message(), t, srv, "whoami", ""), `"alice"`)
 	if c, ok := p.sess.Credential("table").(tableCred); !ok || c.sub != "alice" {
 		t.Fatalf("Credential = %v", p.sess.Credential("table"))
 	}
 
 	// A bad token changes nothing; a good one replaces the bound one.
-	wantError(t, call(t, srv, p.message(), rpc.AuthenticateMethod, `{"token":"forged"}`), rpc.CodeUnauthorized, `"invalid"`)
-	wantResult(t, call(t, srv, p.message(), "whoami", ""), `"alice"`)
-	wantResult(t, call(t, srv, p.message(), rpc.AuthenticateMethod, `{"token":"t-bob","scheme":"table"}`), `{"scheme":"table"}`)
-	wantResult(t, call(t, srv, p.message(), "whoami", ""), `"bob"`)
+	wantError(t, call(p.message(), t, srv, rpc.AuthenticateMethod, `{"token":"forged"}`), rpc.CodeUnauthorized, `"invalid"`)
+	wantResult(t, call(p.message(), t, srv, "whoami", ""), `"alice"`)
+	wantResult(t, call(p.message(), t, srv, rpc.AuthenticateMethod, `{"token":"t-bob","scheme":"table"}`), `{"scheme":"table"}`)
+	wantResult(t, call(p.message(), t, srv, "whoami", ""), `"bob"`)
 
 	table.mu.Lock()
 	table.revoked["t-bob"] = true
 	table.mu.Unlock()
-	wantError(t, call(t, srv, p.message(), "whoami", ""), rpc.CodeUnauthorized, `"revoked"`)
+	wantError(t, call(p.message(), t, srv, "whoami", ""), rpc.CodeUnauthorized, `"revoked"`)
 
-	wantResult(t, call(t, srv, p.message(), rpc.AuthenticateMethod, `{"token":"t-alice"}`), `{"scheme":"table"}`)
-	wantResult(t, call(t, srv, p.message(), "sign_out", ""), `null`)
-	wantError(t, call(t, srv, p.message(), "whoami", ""), rpc.CodeUnauthorized, `"missing"`)
+	wantResult(t, call(p.message(), t, srv, rpc.AuthenticateMethod, `{"token":"t-alice"}`), `{"scheme":"table"}`)
+	wantResult(t, call(p.message(), t, srv, "sign_out", ""), `null`)
+	wantError(t, call(p.message(), t, srv, "whoami", ""), rpc.CodeUnauthorized, `"missing"`)
 
-	wantResult(t, call(t, srv, p.message(), "hello", `["hi"]`), `null`)
+	wantResult(t, call(p.message(), t, srv, "hello", `["hi"]`), `null`)
 	if want := `{"jsonrpc":"2.0","method":"hello","params":["hi"]}`; len(p.sent) != 1 || p.sent[0] != want {
 		t.Fatalf("sent %q, want %s", p.sent, want)
 	}
@@ -152,12 +152,12 @@ func TestSessionServesATransportOtherThanWebSocket(t *testing.T) {
 func TestSessionRechecksOnlyCallsThatNeedIt(t *testing.T) {
 	srv, table := newSessionServer(t)
 	p := newPipe(srv)
-	wantResult(t, call(t, srv, p.message(), rpc.AuthenticateMethod, `{"token":"t-alice"}`), `{"scheme":"table"}`)
-	wantResult(t, call(t, srv, p.message(), "public", ""), `"ok"`)
+	wantResult(t, call(p.message(), t, srv, rpc.AuthenticateMethod, `{"token":"t-alice"}`), `{"scheme":"table"}`)
+	wantResult(t, call(p.message(), t, srv, "public", ""), `"ok"`)
 	if n := table.revalidated.Load(); n != 0 {
 		t.Fatalf("a public call revalidated %d times", n)
 	}
-	wantResult(t, call(t, srv, p.message(), "whoami", ""), `"alice"`)
+	wantResult(t, call(p.message(), t, srv, "whoami", ""), `"alice"`)
 	if n := table.revalidated.Load(); n != 1 {
 		t.Fatalf("a protected call revalidated %d times, want 1", n)
 	}
@@ -173,14 +173,14 @@ func TestSessionRechecksOnlyCallsThatNeedIt(t *testing.T) {
 func TestSessionAuthenticateNeedsATokenScheme(t *testing.T) {
 	srv, _ := newSessionServer(t, rpc.WithScheme("key", headerOnly{}))
 	p := newPipe(srv)
-	wantError(t, call(t, srv, p.message(), rpc.AuthenticateMethod, `{"token":"t-alice","scheme":"key"}`),
+	wantError(t, call(p.message(), t, srv, rpc.AuthenticateMethod, `{"token":"t-alice","scheme":"key"}`),
 		rpc.CodeInvalidParams, `"scheme"`, "in-band")
-	wantError(t, call(t, srv, p.message(), rpc.AuthenticateMethod, `{"token":"t-alice","scheme":"nope"}`),
+	wantError(t, call(p.message(), t, srv, rpc.AuthenticateMethod, `{"token":"t-alice","scheme":"nope"}`),
 		rpc.CodeInvalidParams, `"scheme"`)
-	wantError(t, call(t, srv, p.message(), rpc.AuthenticateMethod, `{"token":""}`),
+	wantError(t, call(p.message(), t, srv, rpc.AuthenticateMethod, `{"token":""}`),
 		rpc.CodeUnauthorized, `"missing"`)
 	// The one scheme that takes tokens is the default, whatever else is declared.
-	wantResult(t, call(t, srv, p.message(), rpc.AuthenticateMethod, `{"token":"t-alice"}`), `{"scheme":"table"}`)
+	wantResult(t, call(p.message(), t, srv, rpc.AuthenticateMethod, `{"token":"t-alice"}`), `{"scheme":"table"}`)
 	if err := p.sess.Authenticate(context.Background(), "key", "k"); err == nil {
 		t.Fatal("Session.Authenticate with a scheme that takes no tokens succeeded")
 	}
@@ -189,14 +189,14 @@ func TestSessionAuthenticateNeedsATokenScheme(t *testing.T) {
 func TestAuthenticateNamesTheSchemesToChooseFrom(t *testing.T) {
 	srv, _ := newSessionServer(t, rpc.WithScheme("other", newTokenTable()))
 	p := newPipe(srv)
-	wantError(t, call(t, srv, p.message(), rpc.AuthenticateMethod, `{"token":"t-alice"}`),
+	wantError(t, call(p.message(), t, srv, rpc.AuthenticateMethod, `{"token":"t-alice"}`),
 		rpc.CodeInvalidParams, `"scheme"`, "table, other")
-	wantResult(t, call(t, srv, p.message(), rpc.AuthenticateMethod, `{"token":"t-alice","scheme":"other"}`), `{"scheme":"other"}`)
+	wantResult(t, call(p.message(), t, srv, rpc.AuthenticateMethod, `{"token":"t-alice","scheme":"other"}`), `{"scheme":"other"}`)
 }
 
 func TestAuthenticateWithoutSessionIsInvalidRequest(t *testing.T) {
 	srv, _ := newSessionServer(t)
-	wantError(t, call(t, srv, context.Background(), rpc.AuthenticateMethod, `{"token":"t-alice"}`), rpc.CodeInvalidRequest)
+	wantError(t, call(context.Background(), t, srv, rpc.AuthenticateMethod, `{"token":"t-alice"}`), rpc.CodeInvalidRequest)
 }
 
 func TestSessionSchemeFaultFailsClosed(t *testing.T) {
@@ -204,7 +204,7 @@ func TestSessionSchemeFaultFailsClosed(t *testing.T) {
 	srv, table := newSessionServer(t, rpc.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	table.fault = errors.New("database down")
 	p := newPipe(srv)
-	r := call(t, srv, p.message(), rpc.AuthenticateMethod, `{"token":"t-alice"}`)
+	r := call(p.message(), t, srv, rpc.AuthenticateMethod, `{"token":"t-alice"}`)
 	wantError(t, r, rpc.CodeInternalError)
 	if strings.Contains(string(r.Error.Data), "database") {
 		t.Fatalf("fault text sent: %s", r.Error.Data)
@@ -212,7 +212,7 @@ func TestSessionSchemeFaultFailsClosed(t *testing.T) {
 	if !strings.Contains(logs.String(), "database down") {
 		t.Fatalf("fault not logged: %q", logs.String())
 	}
-	wantError(t, call(t, srv, p.message(), "whoami", ""), rpc.CodeUnauthorized, `"missing"`)
+	wantError(t, call(p.message(), t, srv, "whoami", ""), rpc.CodeUnauthorized, `"missing"`)
 }
 
 func TestSessionNotifyWithoutSender(t *testing.T) {

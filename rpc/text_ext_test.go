@@ -101,7 +101,7 @@ func TestResultMustBeText(t *testing.T) {
 		wantWireText(t, raw)
 		wantError(t, decodeResponse(t, raw), rpc.CodeInternalError)
 	}
-	wantResult(t, call(t, s, context.Background(), "fine", ""), `"é"`)
+	wantResult(t, call(context.Background(), t, s, "fine", ""), `"é"`)
 }
 
 // Regression: Handle trimmed with bytes.TrimSpace, so a message wrapped in
