@@ -59,6 +59,7 @@ func run(addr string, logger *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
+	logger.Info("shutting down")
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	// http.Server.Shutdown does not see hijacked WebSocket connections; the
@@ -66,6 +67,9 @@ func run(addr string, logger *slog.Logger) error {
 	wsErr := rpcHandler.Shutdown(shutdown)
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if wsErr == nil {
+		logger.Info("stopped")
 	}
 	return wsErr
 }
