@@ -150,7 +150,10 @@ func (k *atkKit) post(auth, body string) []byte {
 		k.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		k.t.Fatalf("reading the response: %v", err)
+	}
 	if resp.StatusCode != http.StatusOK {
 		k.t.Fatalf("HTTP %d: %s", resp.StatusCode, raw)
 	}
@@ -264,7 +267,9 @@ func (k *atkKit) expectUnauthorized(auth, reason string, secrets ...string) {
 	before := k.calls.Load()
 	raw := k.post(auth, `{"jsonrpc":"2.0","id":1,"method":"whoami"}`)
 	var r atkResponse
-	json.Unmarshal(raw, &r)
+	if err := json.Unmarshal(raw, &r); err != nil {
+		k.t.Fatalf("response %s: %v", raw, err)
+	}
 	if r.Error == nil || r.Error.Code != rpc.CodeUnauthorized {
 		k.t.Errorf("got %s; want -32001", raw)
 	} else if want := `{"reason":"` + reason + `"}`; string(r.Error.Data) != want {
@@ -456,7 +461,9 @@ func jwtHeader(t *testing.T, tok string) map[string]any {
 		t.Fatal(err)
 	}
 	var h map[string]any
-	json.Unmarshal(b, &h)
+	if err := json.Unmarshal(b, &h); err != nil {
+		t.Fatalf("token header %s: %v", b, err)
+	}
 	return h
 }
 
@@ -585,7 +592,10 @@ func TestAuthErrorsNeverCarryPasswords(t *testing.T) {
 	} {
 		raw := k.post("", `{"jsonrpc":"2.0","id":1,"method":"`+tc.method+`","params":`+tc.params+`}`)
 		var r atkResponse
-		json.Unmarshal(raw, &r)
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Errorf("%s %.40s: response %s: %v", tc.method, tc.params, raw, err)
+			continue
+		}
 		if r.Error == nil || r.Error.Code != tc.code {
 			t.Errorf("%s %.40s: %s; want %d", tc.method, tc.params, raw, tc.code)
 		}

@@ -36,7 +36,9 @@ func TestClientMaxResponseBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Call(ctx, "big", []int{300}, nil)
+	if err := c.Call(ctx, "big", []int{300}, nil); err == nil {
+		t.Fatal("ws: a response over the limit was read")
+	}
 	<-c.Done()
 	if !errors.Is(c.Err(), websocket.ErrReadLimit) {
 		t.Fatalf("Err = %v, want the read limit", c.Err())
