@@ -3,10 +3,12 @@ package transport_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"time"
@@ -56,8 +58,12 @@ func ExampleClient_Call() {
 	defer ts.Close()
 
 	ctx := context.Background()
-	c, _ := transport.Dial(ctx, ts.URL)
-	err := c.Call(ctx, "divide", map[string]int{"a": 1, "b": 0}, nil)
+	c, err := transport.Dial(ctx, ts.URL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	err = c.Call(ctx, "divide", map[string]int{"a": 1, "b": 0}, nil)
 	if e, ok := err.(*rpc.Error); ok {
 		fmt.Println(e.Code, e.Message, string(e.Data.(json.RawMessage)))
 	}
@@ -82,15 +88,22 @@ func ExampleClient_Authenticate() {
 	defer ts.Close()
 
 	ctx := context.Background()
-	c, _ := transport.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http"))
+	c, err := transport.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http"))
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer c.Close()
 
-	err := c.Call(ctx, "whoami", nil, nil)
+	err = c.Call(ctx, "whoami", nil, nil)
 	fmt.Println("anonymous:", err.(*rpc.Error).Code)
 
-	c.Authenticate(ctx, "s3cret-token") // rpc.authenticate, in-band
+	if err := c.Authenticate(ctx, "s3cret-token"); err != nil { // rpc.authenticate, in-band
+		log.Fatal(err)
+	}
 	var who string
-	c.Call(ctx, "whoami", nil, &who)
+	if err := c.Call(ctx, "whoami", nil, &who); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("signed in:", who)
 	// Output:
 	// anonymous: -32001
@@ -136,15 +149,24 @@ func ExampleHandler_Shutdown() {
 	ts := httptest.NewServer(h)
 
 	ctx := context.Background()
-	c, _ := transport.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http"))
+	c, err := transport.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http"))
+	if err != nil {
+		log.Fatal(err)
+	}
 	var s string
-	c.Call(ctx, "ping", nil, &s)
+	if err := c.Call(ctx, "ping", nil, &s); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(s)
 
 	shutdown, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	h.Shutdown(shutdown)         // WebSockets: 1001 after calls finish
-	ts.Config.Shutdown(shutdown) // HTTP
+	if err := h.Shutdown(shutdown); err != nil { // WebSockets: 1001 after calls finish
+		log.Fatal(err)
+	}
+	if err := ts.Config.Shutdown(shutdown); err != nil { // HTTP
+		log.Fatal(err)
+	}
 	ts.Close()
 	<-c.Done()
 	fmt.Println(c.Err())
@@ -168,7 +190,12 @@ func ExampleNewServer() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	go hs.Serve(ln)
+	go func() {
+		// Serve returns http.ErrServerClosed once Shutdown is called.
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			log.Fatal(err)
+		}
+	}()
 
 	ctx := context.Background()
 	c, err := transport.Dial(ctx, "http://"+ln.Addr().String())
@@ -185,8 +212,12 @@ func ExampleNewServer() {
 	// On SIGTERM: both at once, under one deadline.
 	shutdown, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	go api.Shutdown(shutdown)
+	wsDone := make(chan error, 1)
+	go func() { wsDone <- api.Shutdown(shutdown) }()
 	if err := hs.Shutdown(shutdown); err != nil {
+		log.Fatal(err)
+	}
+	if err := <-wsDone; err != nil {
 		log.Fatal(err)
 	}
 	// Output: 19
