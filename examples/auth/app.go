@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/wardenrpc/warden/openrpc"
@@ -21,7 +22,8 @@ const (
 	tokenAudience = "warden-examples-auth"
 )
 
-// ScopeAdmin is the scope that list_users needs.
+// ScopeAdmin is the scope that list_users, delete_user and
+// audit_subscribe need.
 const ScopeAdmin = "admin"
 
 // APIPath is where JSON-RPC is served, over HTTP POST and WebSocket.
@@ -33,6 +35,7 @@ type app struct {
 	store       Store
 	users       *userCache // the store's users by id, for a second
 	revocations *security.RevocationCache
+	audit       *auditFeed // the event log, followed for audit_subscribe
 	hasher      *security.Hasher
 	issuer      *security.Issuer
 	throttle    *security.Throttle
@@ -86,33 +89,37 @@ func newApp(store Store, secret []byte, o options, logger *slog.Logger) (*app, e
 		return nil, err
 	}
 	return &app{store: store, users: newUserCache(store, time.Second, 10000), revocations: cache, hasher: h, issuer: iss, throttle: th,
-		slots: newHashSlots(hashSlotsPerAddress), proxies: o.trustedProxies, logger: logger}, nil
+		slots: newHashSlots(hashSlotsPerAddress), proxies: o.trustedProxies, logger: logger,
+		audit: newAuditFeed(store, logger)}, nil
 }
 
-// run follows the store's revocations and sweeps expired state until ctx
-// ends. The server answers meanwhile: until the first load, and whenever
+// run follows the store's revocations and audit events, and sweeps
+// expired state, until ctx ends. The server answers meanwhile: until the first load, and whenever
 // the revocation feed is staler than its bound, protected calls fail
 // closed (-32603) and /healthz answers 503.
 func (a *app) run(ctx context.Context) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
 		if err := a.revocations.Run(ctx); err != nil && ctx.Err() == nil {
 			// Only a second Run returns before ctx ends.
 			a.logger.Error("revocation feed", "error", err)
 		}
-	}()
+	})
+	wg.Go(func() { a.audit.run(ctx) })
 	sweep := time.NewTicker(10 * time.Minute)
 	defer sweep.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			<-done
 			return
 		case now := <-sweep.C:
 			err := a.store.Sweep(ctx, now)
 			if err == nil {
 				err = a.store.SweepStrikes(ctx, now.Add(-maxForget))
+			}
+			if err == nil {
+				err = a.store.SweepEvents(ctx, now.Add(-auditKeep))
 			}
 			if err != nil && ctx.Err() == nil {
 				a.logger.Warn("sweep expired state", "error", err)
@@ -126,13 +133,14 @@ func (a *app) run(ctx context.Context) {
 func (a *app) rpcServer() *rpc.Server {
 	bearer := security.NewBearer(a.issuer.Verifier(),
 		security.WithSchemeDescription("An access token from sign_in, refresh or the token command."),
-		security.WithSchemeScopes(map[string]string{ScopeAdmin: "See and delete users (list_users, delete_user)."}))
+		security.WithSchemeScopes(map[string]string{ScopeAdmin: "See and delete users, and follow sign-ins (list_users, delete_user, audit_subscribe)."}))
 	srv := rpc.NewServer(
 		rpc.WithLogger(a.logger),
 		rpc.WithScheme("bearer", bearer),
 		security.ProvidePrincipal("bearer"),
 		rpc.ProvideSession(),
 		rpc.Provide(a.currentUser),
+		rpc.Provide(a.auditStart),
 		rpc.WithInterceptors(logCalls(a.logger)),
 	)
 	srv.MustRegister("sign_up", a.signUp,
@@ -167,6 +175,14 @@ func (a *app) rpcServer() *rpc.Server {
 		rpc.Description("Every token the user was issued stops working on every instance sharing the database, "+
 			"WebSocket connections signed in with one included."),
 		rpc.Security(rpc.Require("bearer", ScopeAdmin)))
+	srv.MustRegisterSubscription("audit", a.auditSubscribe,
+		rpc.Summary("Sends an event for every sign-up, sign-in, refresh and sign-out, on every instance."),
+		rpc.Description("Over a WebSocket only. From the answer on, each sign_up, sign_in, failed sign_in, refresh, "+
+			"reuse of a spent refresh token and sign_out made on any instance sharing the database arrives as "+
+			"audit_subscription {type, username, at}. Events never hold passwords or tokens; a failed sign_in "+
+			"names the user as typed, normalized, whether or not it exists. The subscription ends when the "+
+			"admin's token expires or is revoked, and with -32005 when the client reads too slowly."),
+		rpc.Security(rpc.Require("bearer", ScopeAdmin)))
 	srv.MustRegister("change_password", a.changePassword,
 		rpc.Summary("Changes the signed-in user's password and signs out their other sessions."),
 		rpc.Description("The old password is checked and throttled as sign_in is. Every token issued to the user "+
@@ -189,7 +205,7 @@ func (a *app) handler(url string) (http.Handler, *transport.Handler, error) {
 		openrpc.WithInfo(openrpc.Info{
 			Title:       "Warden auth example",
 			Version:     "1.0.0",
-			Description: "python-openrpc's security tutorial served by Warden: sign_up, sign_in, require_token, refresh, sign_out, change_password, and for admins list_users and delete_user.",
+			Description: "python-openrpc's security tutorial served by Warden: sign_up, sign_in, require_token, refresh, sign_out, change_password, and for admins list_users, delete_user and audit_subscribe.",
 		}),
 		openrpc.WithServers(openrpc.Server{Name: "auth", URL: url}),
 		openrpc.WithSignIn("sign_in", "bearer"))

@@ -62,6 +62,7 @@ func (a *app) signUp(ctx context.Context, c Credentials) (User, error) {
 		return User{}, err
 	}
 	a.logger.Info("signed up", "username", name)
+	a.record(ctx, EventSignUp, name)
 	return u, nil
 }
 
@@ -90,6 +91,10 @@ func (a *app) signIn(ctx context.Context, sess *rpc.Session, c Credentials) (*se
 	}
 	if !ok {
 		a.logger.Info("sign-in failed", "username", name, "client", addr)
+		// The name as typed, normalized, even when no such user exists:
+		// events go to admins only, who can list the users anyway, and
+		// attempts on names that do not exist are what they look for.
+		a.record(ctx, EventSignInFailed, name)
 		return nil, errSignIn()
 	}
 	if a.hasher.NeedsRehash(hash) {
@@ -105,6 +110,7 @@ func (a *app) signIn(ctx context.Context, sess *rpc.Session, c Credentials) (*se
 		}
 	}
 	a.logger.Info("signed in", "username", u.Username, "client", addr, "websocket", sess != nil)
+	a.record(ctx, EventSignIn, u.Username)
 	return pair, nil
 }
 
@@ -276,12 +282,18 @@ func (a *app) refresh(ctx context.Context, sess *rpc.Session, p RefreshParams) (
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.store.UserByID(ctx, rp.Subject); errors.Is(err, ErrNoUser) {
+	u, err := a.store.UserByID(ctx, rp.Subject)
+	if errors.Is(err, ErrNoUser) {
 		return nil, rpc.Unauthorized(rpc.ReasonRevoked)
 	} else if err != nil {
 		return nil, err
 	}
 	pair, err := a.issuer.Refresh(ctx, p.RefreshToken)
+	if errors.Is(err, security.ErrRefreshReused) {
+		// The issuer has revoked the family (and logged it); the second
+		// presenter of a spent token gets a plain -32001 revoked.
+		a.record(ctx, EventRefreshReused, u.Username)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -290,6 +302,7 @@ func (a *app) refresh(ctx context.Context, sess *rpc.Session, p RefreshParams) (
 			return nil, err
 		}
 	}
+	a.record(ctx, EventRefresh, u.Username)
 	return pair, nil
 }
 
@@ -303,6 +316,11 @@ func (a *app) signOut(ctx context.Context, p *security.Principal, sess *rpc.Sess
 		sess.Unbind("bearer")
 	}
 	a.logger.Info("signed out", "subject", p.Subject)
+	name := "" // a user deleted meanwhile has no name left
+	if u, err := a.users.byID(ctx, p.Subject); err == nil {
+		name = u.Username
+	}
+	a.record(ctx, EventSignOut, name)
 	return nil
 }
 

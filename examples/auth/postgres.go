@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -28,7 +29,29 @@ var usersPostgres = []string{
 		created_at    timestamptz NOT NULL
 	);
 	CREATE INDEX users_created_at ON users (created_at, username_key);`,
+	// The audit events (audit.go). Their numbers come from a counter row,
+	// not a bigserial, so that they are in commit order.
+	`CREATE TABLE auth_event_seq (
+		one boolean PRIMARY KEY DEFAULT true CHECK (one),
+		n   bigint NOT NULL
+	);
+	INSERT INTO auth_event_seq (n) VALUES (0);
+	CREATE TABLE auth_events (
+		seq      bigint PRIMARY KEY,
+		type     text NOT NULL,
+		username text NOT NULL,
+		at       timestamptz NOT NULL
+	);
+	CREATE INDEX auth_events_at ON auth_events (at);`,
 }
+
+// eventChannel is the channel of LISTEN/NOTIFY on which AppendEvent
+// announces a commit.
+const eventChannel = "auth_events"
+
+// eventWatchApplicationName names the audit watch's connection in
+// pg_stat_activity.
+const eventWatchApplicationName = "warden auth example audit watch"
 
 // OpenPostgres connects to the database at url and brings its tables up
 // to date.
@@ -155,3 +178,82 @@ func (s *PostgresStore) LookupSetting(ctx context.Context, name string) ([]byte,
 
 // Close implements [Store].
 func (s *PostgresStore) Close() error { return s.Store.Close() }
+
+// AppendEvent implements [EventLog]. It is one statement, so one
+// transaction: taking the next number locks the counter row until commit,
+// which makes the numbers commit-ordered, and the notification goes out
+// when the transaction commits.
+func (s *PostgresStore) AppendEvent(ctx context.Context, e AuditEvent) error {
+	_, err := s.Pool().Exec(ctx, `
+		WITH seq AS (
+			UPDATE auth_event_seq SET n = n + 1 RETURNING n
+		), e AS (
+			INSERT INTO auth_events (seq, type, username, at)
+			SELECT n, $1, $2, $3 FROM seq
+			RETURNING 1
+		)
+		SELECT pg_notify('`+eventChannel+`', '') FROM e`, e.Type, e.Username, e.At)
+	return err
+}
+
+// EventsSince implements [EventLog].
+func (s *PostgresStore) EventsSince(ctx context.Context, cursor int64, limit int) ([]LoggedEvent, error) {
+	rows, err := s.Pool().Query(ctx,
+		`SELECT seq, type, username, at FROM auth_events WHERE seq > $1 ORDER BY seq LIMIT $2`, cursor, limit)
+	if err != nil {
+		return nil, err
+	}
+	var out []LoggedEvent
+	for rows.Next() {
+		var e LoggedEvent
+		if err := rows.Scan(&e.Seq, &e.Type, &e.Username, &e.At); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		e.At = e.At.UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// LastEventSeq implements [EventLog]. An event whose transaction has not
+// committed yet holds the counter row, so no higher number is committed
+// before it: every event not seen here is numbered higher.
+func (s *PostgresStore) LastEventSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := s.Pool().QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM auth_events`).Scan(&seq)
+	return seq, err
+}
+
+// SweepEvents implements [EventLog].
+func (s *PostgresStore) SweepEvents(ctx context.Context, t time.Time) error {
+	_, err := s.Pool().Exec(ctx, `DELETE FROM auth_events WHERE at < $1`, t)
+	return err
+}
+
+// WatchEvents implements [EventWatcher] with LISTEN on a connection of
+// its own, outside the pool. It calls changed once it listens, and on each
+// notification, until that connection fails or ctx ends.
+func (s *PostgresStore) WatchEvents(ctx context.Context, changed func()) error {
+	cfg := s.Pool().Config().ConnConfig.Copy()
+	cfg.RuntimeParams["application_name"] = eventWatchApplicationName
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		closeCtx, stop := context.WithTimeout(context.Background(), time.Second)
+		defer stop()
+		_ = conn.Close(closeCtx) // best effort: pgx drops the connection even when its goodbye fails
+	}()
+	if _, err := conn.Exec(ctx, `LISTEN `+eventChannel); err != nil {
+		return err
+	}
+	changed()
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		changed()
+	}
+}

@@ -22,6 +22,7 @@ import (
 type SQLiteStore struct {
 	*sqlitestore.Store
 	userByID, userByKey, listUsers *sql.Stmt
+	eventsSince, lastEventSeq      *sql.Stmt
 }
 
 // usersSQLite is the users table's migrations, component "auth-example".
@@ -35,6 +36,17 @@ var usersSQLite = []string{
 		created_at    INTEGER NOT NULL
 	);
 	CREATE INDEX IF NOT EXISTS users_created_at ON users (created_at, username_key);`,
+	// The audit events (audit.go). AUTOINCREMENT never hands out a number
+	// again, even once the highest rows are swept, so followers' cursors
+	// stay valid; write transactions are serialized, so numbers are in
+	// commit order.
+	`CREATE TABLE auth_events (
+		seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+		type     TEXT NOT NULL,
+		username TEXT NOT NULL,
+		at       INTEGER NOT NULL
+	);
+	CREATE INDEX auth_events_at ON auth_events (at);`,
 }
 
 // OpenSQLite opens the database in the file path, creating it and its
@@ -77,6 +89,8 @@ func (s *SQLiteStore) init(ctx context.Context) error {
 	s.userByID = prepare(`SELECT id, username, created_at FROM users WHERE id = ?`)
 	s.userByKey = prepare(`SELECT id, username, created_at, password_hash FROM users WHERE username_key = ?`)
 	s.listUsers = prepare(`SELECT id, username, created_at FROM users ORDER BY created_at, username_key`)
+	s.eventsSince = prepare(`SELECT seq, type, username, at FROM auth_events WHERE seq > ? ORDER BY seq LIMIT ?`)
+	s.lastEventSeq = prepare(`SELECT coalesce(max(seq), 0) FROM auth_events`)
 	return err
 }
 
@@ -218,10 +232,56 @@ func (s *SQLiteStore) LookupSetting(ctx context.Context, name string) ([]byte, e
 	return v, err
 }
 
+// AppendEvent implements [EventLog].
+func (s *SQLiteStore) AppendEvent(ctx context.Context, e AuditEvent) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO auth_events (type, username, at) VALUES (?, ?, ?)`,
+			e.Type, e.Username, millis(e.At))
+		return err
+	})
+}
+
+// EventsSince implements [EventLog], on the reader pool.
+func (s *SQLiteStore) EventsSince(ctx context.Context, cursor int64, limit int) ([]LoggedEvent, error) {
+	rows, err := s.eventsSince.QueryContext(ctx, cursor, limit)
+	if err != nil {
+		return nil, err
+	}
+	// A full iteration closes rows and rows.Err reports how it ended; an
+	// early return already carries an error.
+	defer func() { _ = rows.Close() }()
+	var out []LoggedEvent
+	for rows.Next() {
+		var e LoggedEvent
+		var at int64
+		if err := rows.Scan(&e.Seq, &e.Type, &e.Username, &at); err != nil {
+			return nil, err
+		}
+		e.At = time.UnixMilli(at).UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// LastEventSeq implements [EventLog].
+func (s *SQLiteStore) LastEventSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := s.lastEventSeq.QueryRowContext(ctx).Scan(&seq)
+	return seq, err
+}
+
+// SweepEvents implements [EventLog].
+func (s *SQLiteStore) SweepEvents(ctx context.Context, t time.Time) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM auth_events WHERE at < ?`, millis(t))
+		return err
+	})
+}
+
 // Close implements [Store].
 func (s *SQLiteStore) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.userByID, s.userByKey, s.listUsers} {
+	for _, st := range []*sql.Stmt{s.userByID, s.userByKey, s.listUsers, s.eventsSince, s.lastEventSeq} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -15,14 +15,16 @@ import (
 // and the security state that every instance sharing the database must
 // see: revocations (followed by each instance's security.RevocationCache),
 // refresh families, throttle strikes, and the JWT secret when none is
-// given. The reusable part comes from security/sqlitestore and
-// security/pgstore; the users table is the example's own.
+// given, and the audit events (audit.go). The reusable part comes from
+// security/sqlitestore and security/pgstore; the users and audit events
+// tables are the example's own.
 //
 // Every write is one transaction.
 type Store interface {
 	security.RevocationLog
 	security.FamilyStore
 	security.ThrottleStore
+	EventLog
 
 	// CreateUser adds u with its password hash. It returns ErrUsernameTaken
 	// when another user has the same username key, even when two calls race.
