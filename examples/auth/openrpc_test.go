@@ -67,7 +67,7 @@ func TestOpenRPCDocument(t *testing.T) {
 		}
 	}
 	slices.Sort(protected)
-	if want := []string{"change_password", "delete_user", "list_users", "require_token", "sign_out"}; !slices.Equal(protected, want) {
+	if want := []string{"audit_subscribe", "change_password", "delete_user", "list_users", "require_token", "sign_out"}; !slices.Equal(protected, want) {
 		t.Errorf("methods with x-security: %v, want %v (all: %v)", protected, want, all)
 	}
 	for _, m := range []string{"sign_up", "sign_in", "require_token", "refresh", "sign_out", "list_users"} {
