@@ -25,6 +25,14 @@
 //     the user and returns a new pair for this session.
 //   - list_users() and delete_user(username) need the scope admin; a
 //     deleted user's tokens stop working everywhere.
+//   - audit_subscribe() needs the scope admin and a WebSocket: it sends
+//     audit_subscription notifications {type, username, at} for every
+//     sign_up, sign_in, failed sign_in (named as typed, normalized, even
+//     when no such user exists), refresh, refresh_reused and sign_out made
+//     on any instance sharing the database, from when it is called, until
+//     audit_unsubscribe(id) or the admin's token expires or is revoked.
+//     Events never hold a password or a token; they are kept in the
+//     database for an hour.
 //   - rpc.authenticate(token) signs a WebSocket in with a token it already
 //     holds; rpc.discover returns the OpenRPC document.
 //
@@ -36,7 +44,9 @@
 // from memory, following the database (LISTEN/NOTIFY and a poll on
 // PostgreSQL, a poll on SQLite), so a sign-out on one is enforced by all
 // within a second. When that state is staler than -max-staleness (default
-// 5 s), protected calls fail closed and /healthz answers 503.
+// 5 s), protected calls fail closed and /healthz answers 503. Audit events
+// travel the same way: each is a row in the database, which every instance
+// follows.
 //
 // Failed sign-ins are throttled per account and per client address, and
 // sign-ups per address. Behind a reverse proxy, -trusted-proxy names the
