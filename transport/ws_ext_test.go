@@ -173,7 +173,7 @@ func newWSFixture(t *testing.T, opts ...transport.Option) *wsFixture {
 	f.http = httptest.NewServer(f.handler)
 	f.wsURL = "ws" + strings.TrimPrefix(f.http.URL, "http")
 	t.Cleanup(func() {
-		f.handler.Shutdown(context.Background())
+		shutdown(t, f.handler)
 		f.http.Close()
 	})
 	return f
@@ -207,8 +207,11 @@ func rpcCode(t *testing.T, err error) (int, string) {
 	var data struct {
 		Reason string `json:"reason"`
 	}
-	if raw, ok := e.Data.(json.RawMessage); ok {
-		json.Unmarshal(raw, &data)
+	// Data that is not an object (a string, say) carries no reason.
+	if raw, ok := e.Data.(json.RawMessage); ok && len(raw) > 0 && raw[0] == '{' {
+		if err := json.Unmarshal(raw, &data); err != nil {
+			t.Fatalf("error data %s: %v", raw, err)
+		}
 	}
 	return e.Code, data.Reason
 }
@@ -434,8 +437,10 @@ func TestWSBinaryFrameRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.Close()
-	ws.WriteMessage(websocket.BinaryMessage, []byte(`{"jsonrpc":"2.0","method":"subtract","params":[1,2],"id":1}`))
-	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := ws.WriteMessage(websocket.BinaryMessage, []byte(`{"jsonrpc":"2.0","method":"subtract","params":[1,2],"id":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	setReadDeadline(t, ws, 5*time.Second)
 	_, _, err = ws.ReadMessage()
 	var ce *websocket.CloseError
 	if !errors.As(err, &ce) || ce.Code != websocket.CloseUnsupportedData {
@@ -452,7 +457,7 @@ func TestWSClosesClientThatNeverPongs(t *testing.T) {
 	defer ws.Close()
 	pings := 0
 	ws.SetPingHandler(func(string) error { pings++; return nil }) // never answers
-	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	setReadDeadline(t, ws, 5*time.Second)
 	start := time.Now()
 	for {
 		if _, _, err = ws.ReadMessage(); err != nil {
@@ -558,7 +563,7 @@ func TestWSStalledReaderDoesNotBlockOthers(t *testing.T) {
 	// Stay stalled well past the write timeout; then the connection must
 	// turn out closed: draining it ends in an error, not a full read.
 	time.Sleep(time.Second)
-	stalled.SetReadDeadline(time.Now().Add(10 * time.Second))
+	setReadDeadline(t, stalled, 10*time.Second)
 	read := 0
 	for {
 		if _, _, err = stalled.ReadMessage(); err != nil {
@@ -656,7 +661,9 @@ func TestWSNoGoroutineLeaks(t *testing.T) {
 			t.Fatal(err)
 		}
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-		c.Call(cctx, "block", nil, nil) // left running on the server
+		if err := c.Call(cctx, "block", nil, nil); err == nil { // left running on the server
+			t.Fatal("block returned: it was to be left running")
+		}
 		cancel()
 	}
 	for _, c := range clients {
@@ -665,7 +672,9 @@ func TestWSNoGoroutineLeaks(t *testing.T) {
 	f.http.Client().CloseIdleConnections()
 	goleak.VerifyNone(t, baseline)
 
-	f.handler.Shutdown(ctx)
+	if err := f.handler.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
 	f.http.Close()
 	goleak.VerifyNone(t, baseline)
 }
@@ -677,7 +686,9 @@ func TestWSShutdownRightAfterClientCloses(t *testing.T) {
 	f := newWSFixture(t)
 	c := f.dial(t)
 	ctx, cancel := context.WithTimeout(testCtx(t), 100*time.Millisecond)
-	c.Call(ctx, "block", nil, nil)
+	if err := c.Call(ctx, "block", nil, nil); err == nil {
+		t.Fatal("block returned: it was to be left running")
+	}
 	cancel()
 	c.Close()
 	sctx, scancel := context.WithTimeout(testCtx(t), 5*time.Second)
@@ -732,7 +743,7 @@ func TestWSPingOff(t *testing.T) {
 	defer ws.Close()
 	var pings atomic.Int32
 	ws.SetPingHandler(func(string) error { pings.Add(1); return nil })
-	ws.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	setReadDeadline(t, ws, 300*time.Millisecond)
 	_, _, err = ws.ReadMessage() // nothing comes: the read times out
 	var ne interface{ Timeout() bool }
 	if !errors.As(err, &ne) || !ne.Timeout() {
