@@ -2,7 +2,6 @@ package transport_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -68,7 +67,7 @@ func BenchmarkWebSocketSubtract(b *testing.B) {
 		h := transport.NewHandler(s)
 		srv := httptest.NewServer(h)
 		defer srv.Close()
-		defer h.Shutdown(context.Background())
+		defer shutdown(b, h)
 		pipeline(b, srv.URL)
 	})
 }
@@ -137,7 +136,7 @@ func BenchmarkIdleConnections(b *testing.B) {
 		for _, c := range conns {
 			c.Close()
 		}
-		h.Shutdown(context.Background())
+		shutdown(b, h)
 		srv.Close()
 	}
 }
