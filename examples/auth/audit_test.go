@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -190,5 +191,112 @@ func TestAuditCluster(t *testing.T) {
 			a.checkLog(token)
 			b.checkLog(token)
 		})
+	}
+}
+
+// The event log is commit-ordered: a follower that reads while writers
+// on two handles of one database append, moving its cursor past what it
+// has read, misses nothing. Sweeping never brings a number back.
+func TestEventLog(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"postgres", "sqlite"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			var stores [2]Store
+			if backend == "postgres" {
+				url := pgtest.Start(t).NewDatabase(t)
+				for i := range stores {
+					s, err := OpenPostgres(context.Background(), url)
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { s.Close() })
+					stores[i] = s
+				}
+			} else {
+				path := filepath.Join(t.TempDir(), "auth.db")
+				for i := range stores {
+					stores[i] = openTestStore(t, path)
+				}
+			}
+			testEventLog(t, stores)
+		})
+	}
+}
+
+func testEventLog(t *testing.T, stores [2]Store) {
+	const writers, each = 4, 25
+	ctx := ctxT(t)
+	start, err := stores[0].LastEventSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 2*writers)
+	for i := range 2 * writers {
+		go func() {
+			for j := range each {
+				e := AuditEvent{Type: EventSignIn, Username: fmt.Sprintf("w%d-%d", i, j), At: time.Now().UTC()}
+				if err := stores[i%2].AppendEvent(ctx, e); err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- nil
+		}()
+	}
+	seen := map[string]bool{}
+	cursor := start
+	follow := func() int {
+		t.Helper()
+		evs, err := stores[1].EventsSince(ctx, cursor, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if e.Seq <= cursor {
+				t.Fatalf("event %d after cursor %d", e.Seq, cursor)
+			}
+			cursor = e.Seq
+			if seen[e.Username] {
+				t.Fatalf("%s read twice", e.Username)
+			}
+			seen[e.Username] = true
+		}
+		return len(evs)
+	}
+	for running := 2 * writers; running > 0; {
+		select {
+		case err := <-errc:
+			if err != nil {
+				t.Fatal(err)
+			}
+			running--
+		default:
+			follow()
+		}
+	}
+	for follow() > 0 { // the rest, 7 at a time
+	}
+	if len(seen) != 2*writers*each {
+		t.Fatalf("the follower read %d events of %d", len(seen), 2*writers*each)
+	}
+	last, err := stores[0].LastEventSeq(ctx)
+	if err != nil || last != cursor {
+		t.Fatalf("LastEventSeq %d, %v; the follower's cursor %d", last, err, cursor)
+	}
+
+	// Sweep everything: the next event is still numbered after the last.
+	if err := stores[1].SweepEvents(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if evs, err := stores[0].EventsSince(ctx, start, 10); err != nil || len(evs) != 0 {
+		t.Fatalf("after the sweep: %v, %v", evs, err)
+	}
+	if err := stores[0].AppendEvent(ctx, AuditEvent{Type: EventSignOut, Username: "after", At: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := stores[1].EventsSince(ctx, cursor, 10)
+	if err != nil || len(evs) != 1 || evs[0].Username != "after" || evs[0].Seq <= cursor {
+		t.Fatalf("after the sweep, since %d: %+v, %v", cursor, evs, err)
 	}
 }
