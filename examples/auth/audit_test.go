@@ -152,6 +152,16 @@ func TestAuditCluster(t *testing.T) {
 			b := start(t, db)
 			logOnFailure(t, a, b)
 			ready(t, a, b)
+			if backend == "postgres" {
+				// Each instance listens for events on a connection of its own.
+				eventually(t, "both instances LISTEN for audit events", func() error {
+					if n := pgQueryInt(t, db, `SELECT count(*) FROM pg_stat_activity
+						WHERE application_name = '`+eventWatchApplicationName+`' AND datname = current_database()`); n != 2 {
+						return fmt.Errorf("%d audit watches", n)
+					}
+					return nil
+				})
+			}
 
 			hb := dial(t, b.url("http"))
 			signUp(t, hb, "root", "root-password")
