@@ -107,7 +107,7 @@ func (s *Server) compile(name string, fn any, opts []MethodOption) (*Method, err
 				return nil, err
 			}
 		default:
-			if p, ok := s.cfg.providers[in]; ok && !(t.IsVariadic() && i == t.NumIn()-1) {
+			if p, ok := s.cfg.providers[in]; ok && (!t.IsVariadic() || i != t.NumIn()-1) {
 				c.addInjection(p, i)
 				continue
 			}

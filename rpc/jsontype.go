@@ -45,7 +45,7 @@ func encodableSeen(t reflect.Type, seen map[reflect.Type]bool) bool {
 		return encodableSeen(t.Elem(), seen)
 	case reflect.Map:
 		k := t.Key().Kind()
-		if k != reflect.String && !(k >= reflect.Int && k <= reflect.Uint64) && !t.Key().Implements(textMarshalerType) {
+		if k != reflect.String && (k < reflect.Int || k > reflect.Uint64) && !t.Key().Implements(textMarshalerType) {
 			return false
 		}
 		return encodableSeen(t.Elem(), seen)

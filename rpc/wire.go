@@ -234,7 +234,7 @@ func parseEnvelope(data []byte) (envelope, []byte, *Error) {
 		}
 	}
 	answer := id
-	if version == nil || !(string(version) == `"2.0"` || version[0] == '"' && keyString(version) == "2.0") {
+	if version == nil || string(version) != `"2.0"` && (version[0] != '"' || keyString(version) != "2.0") {
 		return env, answer, invalidRequest(`jsonrpc must be "2.0"`)
 	}
 	if method == nil || method[0] != '"' {
