@@ -11,7 +11,6 @@ package main
 // skip when PostgreSQL is not installed, and fail under CI=true.
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,7 +18,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -176,49 +174,6 @@ func running(t *testing.T, s *server) {
 	case <-s.done:
 		t.Fatalf("the server exited: %v\n%s", s.err, s.logText())
 	default:
-	}
-}
-
-// launch starts the server like startWith, but returns at once: wait
-// waits for it to listen. For a server that cannot listen yet (its
-// PostgreSQL is down), and for servers started at the same moment.
-func launch(t *testing.T, db string, flags []string, env ...string) (s *server, wait func()) {
-	t.Helper()
-	s = &server{t: t, db: db, done: make(chan struct{})}
-	s.cmd = exec.Command(binary, append([]string{"-addr", "127.0.0.1:0", "-db", db}, flags...)...)
-	s.cmd.Env = append(testEnv(), env...)
-	stderr, err := s.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addrc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			s.mu.Lock()
-			s.log.WriteString(line + "\n")
-			s.mu.Unlock()
-			if m := listeningRE.FindStringSubmatch(line); m != nil {
-				addrc <- m[1]
-			}
-		}
-		s.err = s.cmd.Wait()
-		close(s.done)
-	}()
-	t.Cleanup(s.stop)
-	return s, func() {
-		t.Helper()
-		select {
-		case s.addr = <-addrc:
-		case <-s.done:
-			t.Fatalf("server exited before listening: %v\n%s", s.err, s.logText())
-		case <-time.After(60 * time.Second):
-			t.Fatalf("server did not listen in 60 s:\n%s", s.logText())
-		}
 	}
 }
 

@@ -81,7 +81,17 @@ func startWith(t *testing.T, db string, flags []string, env ...string) *server {
 	if db == "" {
 		db = filepath.Join(t.TempDir(), "auth.db")
 	}
-	s := &server{t: t, db: db, done: make(chan struct{})}
+	s, wait := launch(t, db, flags, env...)
+	wait()
+	return s
+}
+
+// launch starts the server like startWith, but returns at once: wait
+// waits for it to listen. For a server that cannot listen yet (its
+// PostgreSQL is down), and for servers started at the same moment.
+func launch(t *testing.T, db string, flags []string, env ...string) (s *server, wait func()) {
+	t.Helper()
+	s = &server{t: t, db: db, done: make(chan struct{})}
 	s.cmd = exec.Command(binary, append([]string{"-addr", "127.0.0.1:0", "-db", db}, flags...)...)
 	s.cmd.Env = append(testEnv(), env...)
 	stderr, err := s.cmd.StderrPipe()
@@ -107,14 +117,16 @@ func startWith(t *testing.T, db string, flags []string, env ...string) *server {
 		close(s.done)
 	}()
 	t.Cleanup(s.stop)
-	select {
-	case s.addr = <-addrc:
-	case <-s.done:
-		t.Fatalf("server exited before listening: %v\n%s", s.err, s.logText())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("server did not listen in 60 s:\n%s", s.logText())
+	return s, func() {
+		t.Helper()
+		select {
+		case s.addr = <-addrc:
+		case <-s.done:
+			t.Fatalf("server exited before listening: %v\n%s", s.err, s.logText())
+		case <-time.After(60 * time.Second):
+			t.Fatalf("server did not listen in 60 s:\n%s", s.logText())
+		}
 	}
-	return s
 }
 
 // testEnv is the environment of the server and the token command: the

@@ -79,13 +79,7 @@ func (a *app) signIn(ctx context.Context, sess *rpc.Session, c Credentials) (*se
 		return nil, security.ErrPasswordTooLong
 	}
 	key, addr := usernameKey(name), clientAddr(ctx)
-	g, err := a.beginGuess(ctx, key, addr)
-	if err != nil {
-		a.logger.Info("sign-in throttled", "username", name, "client", addr)
-		return nil, err
-	}
-	u, hash, ok, err := a.checkPassword(ctx, addr, key, password)
-	g.settle(ctx, ok, err)
+	u, hash, ok, err := a.guessPassword(ctx, key, addr, password)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +106,21 @@ func (a *app) signIn(ctx context.Context, sess *rpc.Session, c Credentials) (*se
 	a.logger.Info("signed in", "username", u.Username, "client", addr, "websocket", sess != nil)
 	a.record(ctx, EventSignIn, u.Username)
 	return pair, nil
+}
+
+// guessPassword is one password attempt on the account whose username key
+// is key, from addr, as sign_in and change_password make it: charged to the
+// throttle first (-32005 while locked), checked in a hashing slot of addr's,
+// then settled (see guess).
+func (a *app) guessPassword(ctx context.Context, key, addr, password string) (u User, hash string, ok bool, err error) {
+	g, err := a.beginGuess(ctx, key, addr)
+	if err != nil {
+		a.logger.Info("password attempt throttled", "username", key, "client", addr)
+		return User{}, "", false, err
+	}
+	u, hash, ok, err = a.checkPassword(ctx, addr, key, password)
+	g.settle(ctx, ok, err)
+	return u, hash, ok, err
 }
 
 // checkPassword looks the account up and checks password against its hash,
@@ -234,12 +243,7 @@ func (a *app) changePassword(ctx context.Context, u *User, sess *rpc.Session, p 
 		return nil, err
 	}
 	key, addr := usernameKey(u.Username), clientAddr(ctx)
-	g, err := a.beginGuess(ctx, key, addr)
-	if err != nil {
-		return nil, err
-	}
-	_, hash, ok, err := a.checkPassword(ctx, addr, key, oldPassword)
-	g.settle(ctx, ok, err)
+	_, hash, ok, err := a.guessPassword(ctx, key, addr, oldPassword)
 	if err != nil {
 		return nil, err
 	}
