@@ -48,7 +48,7 @@ func startAuthExample(t *testing.T) (addr, db, bin string) {
 	}
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM) // fails only if it has exited
-		_ = cmd.Wait()                         // its exit status is not what this test checks
+		_ = cmd.Wait()                          // its exit status is not what this test checks
 	})
 	addrc := make(chan string, 1)
 	go func() {
