@@ -9,7 +9,9 @@
 // method gets 405 with an Allow header; another content type, 415; a body
 // over the limit (1 MiB by default, [WithMaxBodyBytes]), 413, without the
 // rest being read, chunked or not. JSON-RPC errors, authentication failures
-// included, travel inside a 200. The request's context flows into handlers.
+// included, travel inside a 200. The request's context flows into handlers,
+// carrying the request's headers ([HeadersFrom]); a WebSocket's calls carry
+// the handshake's.
 //
 // Before dispatch the handler runs every scheme declared on the server over
 // the request's headers ([rpc.Server.Authenticate]) and attaches the outcome

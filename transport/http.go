@@ -109,7 +109,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "could not read request body", http.StatusBadRequest)
 		return
 	}
-	ctx := h.authenticate(r.Context(), r.Header)
+	ctx := h.authenticate(withHeaders(r.Context(), r.Header), r.Header)
 	resp := h.srv.Handle(ctx, buf.Bytes())
 	if resp == nil {
 		w.WriteHeader(http.StatusNoContent)

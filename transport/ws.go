@@ -99,7 +99,7 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	ctx, cancel := context.WithCancel(withHeaders(context.WithoutCancel(r.Context()), r.Header))
 	c := &wsConn{
 		h:      h,
 		ws:     ws,
