@@ -1,0 +1,287 @@
+package otelrpc_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/wardenrpc/warden/otelrpc"
+	"github.com/wardenrpc/warden/transport"
+)
+
+// TestSpans: one SERVER span per call, named after the method, with the
+// JSON-RPC conventions' attributes, and the error code on failures.
+func TestSpans(t *testing.T) {
+	base := map[string]string{"rpc.system.name": "jsonrpc", "jsonrpc.protocol.version": "2.0"}
+	with := func(kv ...string) map[string]string {
+		m := maps.Clone(base)
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	cases := []struct {
+		name    string
+		body    string
+		span    string
+		attrs   map[string]string
+		status  codes.Code
+		message string
+	}{
+		{"string id", `{"jsonrpc":"2.0","id":"req-7","method":"echo","params":{"text":"hi"}}`,
+			"echo", with("rpc.method", "echo", "jsonrpc.request.id", "req-7"), codes.Unset, ""},
+		{"number id as sent", `{"jsonrpc":"2.0","id":12.50,"method":"echo","params":["hi"]}`,
+			"echo", with("rpc.method", "echo", "jsonrpc.request.id", "12.50"), codes.Unset, ""},
+		{"null id", `{"jsonrpc":"2.0","id":null,"method":"echo","params":["hi"]}`,
+			"echo", with("rpc.method", "echo"), codes.Unset, ""},
+		{"notification", `{"jsonrpc":"2.0","method":"echo","params":["hi"]}`,
+			"echo", with("rpc.method", "echo"), codes.Unset, ""},
+		{"invalid params", `{"jsonrpc":"2.0","id":1,"method":"echo","params":{"text":5}}`,
+			"echo", with("rpc.method", "echo", "jsonrpc.request.id", "1",
+				"rpc.response.status_code", "-32602", "error.type", "-32602"), codes.Error, "Invalid params"},
+		{"plain error", `{"jsonrpc":"2.0","id":2,"method":"fail"}`,
+			"fail", with("rpc.method", "fail", "jsonrpc.request.id", "2",
+				"rpc.response.status_code", "-32000", "error.type", "-32000"), codes.Error, "Server error"},
+		{"panic", `{"jsonrpc":"2.0","id":3,"method":"boom"}`,
+			"boom", with("rpc.method", "boom", "jsonrpc.request.id", "3",
+				"rpc.response.status_code", "-32603", "error.type", "-32603"), codes.Error, "Internal error"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.post(t, c.body)
+			s := f.only(t)
+			if s.Name != c.span || s.SpanKind != trace.SpanKindServer {
+				t.Errorf("span %q kind %v, want %q SERVER", s.Name, s.SpanKind, c.span)
+			}
+			if got := attrs(s.Attributes); !maps.Equal(got, c.attrs) {
+				t.Errorf("attributes\n got %v\nwant %v", got, c.attrs)
+			}
+			if s.Status.Code != c.status || s.Status.Description != c.message {
+				t.Errorf("status %v %q, want %v %q", s.Status.Code, s.Status.Description, c.status, c.message)
+			}
+		})
+	}
+}
+
+// TestNoSpanBeforeDispatch: a call to an unknown method reaches no
+// interceptor, so no span names what a client made up.
+func TestNoSpanBeforeDispatch(t *testing.T) {
+	f := newFixture(t)
+	f.post(t, `{"jsonrpc":"2.0","id":1,"method":"made_up_by_the_client"}`)
+	if n := len(f.spans.GetSpans()); n != 0 {
+		t.Errorf("%d spans, want 0", n)
+	}
+}
+
+// TestAuthResult: warden.auth.result comes from the call's error code and
+// data.
+func TestAuthResult(t *testing.T) {
+	cases := []struct {
+		name, token, code, result string
+	}{
+		{"ok", tokenAdmin, "", "ok"},
+		{"missing", "", "-32001", "missing"},
+		{"expired", tokenExpired, "-32001", "expired"},
+		{"invalid", "tok-made-up", "-32001", "invalid"},
+		{"forbidden", tokenUser, "-32003", "forbidden"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			var hdr []string
+			if c.token != "" {
+				hdr = append(hdr, "Authorization: Bearer "+c.token)
+			}
+			resp := f.post(t, `{"jsonrpc":"2.0","id":1,"method":"admin_only"}`, hdr...)
+			if c.code != "" && !strings.Contains(resp, `"code":`+c.code) {
+				t.Fatalf("response %s, want code %s", resp, c.code)
+			}
+			a := attrs(f.only(t).Attributes)
+			if a["warden.auth.result"] != c.result || a["rpc.response.status_code"] != c.code {
+				t.Errorf("auth result %q code %q, want %q %q", a["warden.auth.result"], a["rpc.response.status_code"], c.result, c.code)
+			}
+		})
+	}
+	t.Run("public method", func(t *testing.T) {
+		f := newFixture(t)
+		f.post(t, `{"jsonrpc":"2.0","id":1,"method":"echo","params":["x"]}`, "Authorization: Bearer "+tokenAdmin)
+		if r, ok := attrs(f.only(t).Attributes)["warden.auth.result"]; ok {
+			t.Errorf("warden.auth.result = %q on a public method, want none", r)
+		}
+	})
+	t.Run("handler's own -32001", func(t *testing.T) {
+		f := newFixture(t)
+		f.post(t, `{"jsonrpc":"2.0","id":1,"method":"sign_in","params":{"username":"alice","password":"wrong"}}`)
+		if r := attrs(f.only(t).Attributes)["warden.auth.result"]; r != "invalid" {
+			t.Errorf("warden.auth.result = %q, want invalid", r)
+		}
+	})
+}
+
+// TestNoSecrets: a password in params and tokens in the headers appear in
+// no span and no metric, whether the call succeeds or fails.
+func TestNoSecrets(t *testing.T) {
+	f := newFixture(t)
+	signIn := fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"sign_in","params":{"username":"alice","password":%q}}`, password)
+	if resp := f.post(t, signIn, "Authorization: Bearer "+tokenAdmin); !strings.Contains(resp, "welcome alice") {
+		t.Fatalf("sign_in: %s", resp)
+	}
+	f.post(t, `{"jsonrpc":"2.0","id":2,"method":"admin_only","params":{"password":"`+password+`"}}`, "Authorization: Bearer "+tokenUser)
+	f.post(t, `{"jsonrpc":"2.0","id":3,"method":"admin_only"}`, "Authorization: Bearer "+tokenExpired)
+	f.post(t, `{"jsonrpc":"2.0","id":4,"method":"echo","params":["`+tokenAdmin+`"]}`)
+
+	spans := f.spans.GetSpans()
+	if len(spans) != 4 {
+		t.Fatalf("%d spans, want 4", len(spans))
+	}
+	dump := fmt.Sprintf("%+v\n%+v", spans, f.metrics(t))
+	for _, secret := range []string{password, tokenAdmin, tokenUser, tokenExpired, "alice"} {
+		if strings.Contains(dump, secret) {
+			t.Errorf("%q appears in the telemetry", secret)
+		}
+	}
+	if !strings.Contains(dump, "sign_in") { // the dump holds what it should
+		t.Fatalf("the dump lacks the method name: %s", dump)
+	}
+}
+
+// TestMetrics: the duration histogram counts calls by method and outcome,
+// and the in-flight counter returns to zero.
+func TestMetrics(t *testing.T) {
+	f := newFixture(t)
+	for range 3 {
+		f.post(t, `{"jsonrpc":"2.0","id":1,"method":"echo","params":["x"]}`)
+	}
+	f.post(t, `{"jsonrpc":"2.0","id":1,"method":"admin_only"}`, "Authorization: Bearer "+tokenUser)
+	rm := f.metrics(t)
+
+	m, ok := findMetric(rm, otelrpc.MetricCallDuration)
+	if !ok {
+		t.Fatalf("no %s", otelrpc.MetricCallDuration)
+	}
+	if m.Unit != "s" {
+		t.Errorf("unit %q, want s", m.Unit)
+	}
+	h, ok := m.Data.(metricdata.Histogram[float64])
+	if !ok {
+		t.Fatalf("%s is a %T", m.Name, m.Data)
+	}
+	got := map[string]uint64{}
+	for _, dp := range h.DataPoints {
+		got[setString(dp.Attributes)] += dp.Count
+	}
+	want := map[string]uint64{
+		"rpc.method=echo,rpc.system.name=jsonrpc": 3,
+		"error.type=-32003,rpc.method=admin_only,rpc.response.status_code=-32003,rpc.system.name=jsonrpc,warden.auth.result=forbidden": 1,
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("duration counts\n got %v\nwant %v", got, want)
+	}
+
+	a, ok := findMetric(rm, otelrpc.MetricActiveCalls)
+	if !ok {
+		t.Fatalf("no %s", otelrpc.MetricActiveCalls)
+	}
+	sum, ok := a.Data.(metricdata.Sum[int64])
+	if !ok {
+		t.Fatalf("%s is a %T", a.Name, a.Data)
+	}
+	if len(sum.DataPoints) != 2 {
+		t.Errorf("%d in-flight series, want 2 (echo, admin_only)", len(sum.DataPoints))
+	}
+	for _, dp := range sum.DataPoints {
+		if dp.Value != 0 {
+			t.Errorf("%s in flight after the calls: %d", setString(dp.Attributes), dp.Value)
+		}
+	}
+}
+
+// TestActiveCalls: a call that is running counts in flight.
+func TestActiveCalls(t *testing.T) {
+	f := newFixture(t)
+	done := make(chan string)
+	go func() { done <- f.post(t, `{"jsonrpc":"2.0","id":1,"method":"wait"}`) }()
+	<-f.entered
+	inFlight := func() int64 {
+		m, ok := findMetric(f.metrics(t), otelrpc.MetricActiveCalls)
+		if !ok {
+			t.Fatalf("no %s", otelrpc.MetricActiveCalls)
+		}
+		var n int64
+		for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+			n += dp.Value
+		}
+		return n
+	}
+	if n := inFlight(); n != 1 {
+		t.Errorf("in flight during the call: %d, want 1", n)
+	}
+	close(f.release)
+	<-done
+	if n := inFlight(); n != 0 {
+		t.Errorf("in flight after the call: %d, want 0", n)
+	}
+}
+
+func setString(s attribute.Set) string {
+	var b strings.Builder
+	for i, kv := range s.ToSlice() {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(string(kv.Key) + "=" + kv.Value.String())
+	}
+	return b.String()
+}
+
+// TestTraceparent: a call continues the trace that the caller's W3C
+// traceparent names, sent with a POST or with a WebSocket's handshake.
+func TestTraceparent(t *testing.T) {
+	const (
+		traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+		spanID  = "00f067aa0ba902b7"
+		tp      = "00-" + traceID + "-" + spanID + "-01"
+	)
+	for _, scheme := range []string{"http", "ws"} {
+		t.Run(scheme, func(t *testing.T) {
+			f := newFixture(t)
+			url := scheme + strings.TrimPrefix(f.url, "http")
+			c, err := transport.Dial(context.Background(), url, transport.WithHeader("traceparent", tp))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = c.Close() }()
+			for range 2 {
+				var got string
+				if err := c.Call(context.Background(), "echo", []string{"x"}, &got); err != nil {
+					t.Fatal(err)
+				}
+			}
+			spans := f.spans.GetSpans()
+			if len(spans) != 2 {
+				t.Fatalf("%d spans, want 2", len(spans))
+			}
+			for _, s := range spans {
+				if s.SpanContext.TraceID().String() != traceID || s.Parent.SpanID().String() != spanID || !s.Parent.IsRemote() {
+					t.Errorf("span in trace %s with parent %s (remote %v), want trace %s parent %s",
+						s.SpanContext.TraceID(), s.Parent.SpanID(), s.Parent.IsRemote(), traceID, spanID)
+				}
+			}
+		})
+	}
+	t.Run("none", func(t *testing.T) {
+		f := newFixture(t)
+		f.post(t, `{"jsonrpc":"2.0","id":1,"method":"echo","params":["x"]}`)
+		if s := f.only(t); s.Parent.IsValid() {
+			t.Errorf("span has parent %v, want a root", s.Parent)
+		}
+	})
+}

@@ -1,0 +1,63 @@
+package otelrpc
+
+import (
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+)
+
+type config struct {
+	tp   trace.TracerProvider
+	mp   metric.MeterProvider
+	prop propagation.TextMapPropagator
+}
+
+// Option configures [Interceptor].
+type Option func(*config)
+
+// WithTracerProvider sets where spans go. The default is OpenTelemetry's
+// global provider (otel.GetTracerProvider), as it is when it is read.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(c *config) {
+		if tp != nil {
+			c.tp = tp
+		}
+	}
+}
+
+// WithMeterProvider sets where metrics go. The default is OpenTelemetry's
+// global provider (otel.GetMeterProvider), as it is when it is read.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(c *config) {
+		if mp != nil {
+			c.mp = mp
+		}
+	}
+}
+
+// WithPropagator sets how the caller's trace context is read from the
+// request's headers. The default is W3C Trace Context
+// (propagation.TraceContext), not the global propagator, which does
+// nothing unless a program sets one.
+func WithPropagator(p propagation.TextMapPropagator) Option {
+	return func(c *config) {
+		if p != nil {
+			c.prop = p
+		}
+	}
+}
+
+func newConfig(opts []Option) config {
+	c := config{prop: propagation.TraceContext{}}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.tp == nil {
+		c.tp = otel.GetTracerProvider()
+	}
+	if c.mp == nil {
+		c.mp = otel.GetMeterProvider()
+	}
+	return c
+}
