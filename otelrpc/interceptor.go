@@ -3,6 +3,8 @@ package otelrpc
 import (
 	"context"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -62,10 +64,22 @@ func Interceptor(opts ...Option) rpc.Interceptor {
 	if err != nil {
 		otel.Handle(err) // the instrument returned still works as a no-op
 	}
-	t.active, err = meter.Int64UpDownCounter(MetricActiveCalls,
+	// Observed at collection from a counter per method, so that a call
+	// pays two atomic adds rather than two measurements.
+	active, err := meter.Int64ObservableUpDownCounter(MetricActiveCalls,
 		metric.WithUnit("{call}"),
 		metric.WithDescription("The JSON-RPC calls running now."))
 	if err != nil {
+		otel.Handle(err)
+	}
+	if _, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		for _, mt := range t.methods {
+			o.ObserveInt64(active, mt.active.Load(), mt.activeAttrs)
+		}
+		return nil
+	}, active); err != nil {
 		otel.Handle(err)
 	}
 	return t.wrap
@@ -75,59 +89,113 @@ type telemetry struct {
 	tracer   trace.Tracer
 	prop     propagation.TextMapPropagator
 	duration metric.Float64Histogram
-	active   metric.Int64UpDownCounter
+
+	mu      sync.Mutex
+	methods []*methodTelemetry // those called at least once, for the in-flight callback
 }
 
-// wrap runs once per method, at registration.
+// methodTelemetry is what every call of one method shares, made on its
+// first call: its attributes, and its metric series by outcome.
+type methodTelemetry struct {
+	name      string
+	startOpts []trace.SpanStartOption
+	series    sync.Map // seriesKey → metric.RecordOption
+
+	active      atomic.Int64 // calls running now
+	activeAttrs metric.ObserveOption
+}
+
+type seriesKey struct {
+	code int
+	auth string
+}
+
+// wrap runs once per method, at registration; the method is known at its
+// first call.
 func (t *telemetry) wrap(next rpc.Handler) rpc.Handler {
+	var cached atomic.Pointer[methodTelemetry]
 	return func(ctx context.Context, req *rpc.Request) (res any, err error) {
 		start := time.Now()
+		mt := cached.Load()
+		if mt == nil || mt.name != req.Method.Name {
+			mt = t.methodTelemetry(req.Method.Name)
+			cached.Store(mt)
+		}
 		if h := transport.HeadersFrom(ctx); h != nil {
 			ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(h))
 		}
-		name := req.Method.Name
-		method := KeyMethod.String(name)
-		startOpts := []trace.SpanStartOption{
-			trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(systemJSONRPC, method, protocol20),
-		}
+		ctx, span := t.tracer.Start(ctx, mt.name, mt.startOpts...)
 		if id, ok := requestID(req.ID); ok {
-			startOpts = append(startOpts, trace.WithAttributes(KeyRequestID.String(id)))
+			span.SetAttributes(KeyRequestID.String(id))
 		}
-		ctx, span := t.tracer.Start(ctx, name, startOpts...)
-		activeAttrs := metric.WithAttributes(systemJSONRPC, method)
-		t.active.Add(ctx, 1, activeAttrs)
+		mt.active.Add(1)
 
 		done := false
 		defer func() {
 			if !done { // a panic: the engine answers -32603 and logs it
-				t.end(ctx, span, req.Method, start, outcome{code: rpc.CodeInternalError, message: "Internal error"}, activeAttrs)
+				t.end(ctx, span, mt, start, outcome{code: rpc.CodeInternalError, message: "Internal error"})
 			}
 		}()
 		res, err = next(ctx, req)
 		done = true
-		t.end(ctx, span, req.Method, start, outcomeOf(req.Method, err), activeAttrs)
+		t.end(ctx, span, mt, start, outcomeOf(req.Method, err))
 		return res, err
 	}
 }
 
-func (t *telemetry) end(ctx context.Context, span trace.Span, m *rpc.Method, start time.Time, o outcome, activeAttrs metric.AddOption) {
-	attrs := make([]attribute.KeyValue, 0, 5)
-	attrs = append(attrs, systemJSONRPC, KeyMethod.String(m.Name))
-	var spanAttrs []attribute.KeyValue
+// methodTelemetry returns the method's shared telemetry, made once per
+// method and name.
+func (t *telemetry) methodTelemetry(name string) *methodTelemetry {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, mt := range t.methods {
+		if mt.name == name {
+			return mt
+		}
+	}
+	method := KeyMethod.String(name)
+	mt := &methodTelemetry{
+		name: name,
+		startOpts: []trace.SpanStartOption{
+			trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(systemJSONRPC, method, protocol20),
+		},
+		activeAttrs: metric.WithAttributeSet(attribute.NewSet(systemJSONRPC, method)),
+	}
+	t.methods = append(t.methods, mt)
+	return mt
+}
+
+// outcomeAttrs returns the attributes that say how a call ended.
+func outcomeAttrs(o outcome) []attribute.KeyValue {
+	var kvs []attribute.KeyValue
 	if o.code != 0 {
 		code := strconv.Itoa(o.code)
-		spanAttrs = append(spanAttrs, KeyStatusCode.String(code), KeyErrorType.String(code))
-		span.SetStatus(codes.Error, o.message)
+		kvs = append(kvs, KeyStatusCode.String(code), KeyErrorType.String(code))
 	}
 	if o.auth != "" {
-		spanAttrs = append(spanAttrs, KeyAuthResult.String(o.auth))
+		kvs = append(kvs, KeyAuthResult.String(o.auth))
 	}
-	if len(spanAttrs) > 0 {
-		span.SetAttributes(spanAttrs...)
+	return kvs
+}
+
+func (t *telemetry) end(ctx context.Context, span trace.Span, mt *methodTelemetry, start time.Time, o outcome) {
+	elapsed := time.Since(start).Seconds()
+	key := seriesKey{o.code, o.auth}
+	var kvs []attribute.KeyValue
+	if o.code != 0 || o.auth != "" {
+		kvs = outcomeAttrs(o)
+		span.SetAttributes(kvs...)
 	}
-	attrs = append(attrs, spanAttrs...)
+	if o.code != 0 {
+		span.SetStatus(codes.Error, o.message)
+	}
 	span.End()
-	t.duration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attrs...))
-	t.active.Add(ctx, -1, activeAttrs)
+	rec, ok := mt.series.Load(key)
+	if !ok {
+		all := append([]attribute.KeyValue{systemJSONRPC, KeyMethod.String(mt.name)}, kvs...)
+		rec, _ = mt.series.LoadOrStore(key, metric.WithAttributeSet(attribute.NewSet(all...)))
+	}
+	t.duration.Record(ctx, elapsed, rec.(metric.RecordOption))
+	mt.active.Add(-1)
 }
