@@ -58,8 +58,8 @@ func Interceptor(opts ...Option) rpc.Interceptor {
 	t.duration, err = meter.Float64Histogram(MetricCallDuration,
 		metric.WithUnit("s"),
 		metric.WithDescription("Measures the duration of inbound JSON-RPC calls."),
-		// The conventions' advice: a call is expected to take from a
-		// fraction of a millisecond to seconds.
+		// The boundaries the conventions advise for request durations
+		// (http.server.request.duration), from 5 ms to 10 s.
 		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10))
 	if err != nil {
 		otel.Handle(err) // the instrument returned still works as a no-op
