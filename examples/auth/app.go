@@ -254,14 +254,45 @@ func logCalls(logger *slog.Logger) rpc.Interceptor {
 		return func(ctx context.Context, req *rpc.Request) (any, error) {
 			start := time.Now()
 			res, err := next(ctx, req)
-			attrs := []any{"method", req.Method.Name, "client", clientAddr(ctx), "duration", time.Since(start).Round(time.Microsecond)}
+			transport := "http"
+			if rpc.SessionFrom(ctx) != nil {
+				transport = "ws"
+			}
+			attrs := []any{"method", req.Method.Name, "transport", transport, "client", clientAddr(ctx),
+				"duration", time.Since(start).Round(time.Microsecond)}
 			if err != nil {
 				attrs = append(attrs, "code", errorCode(err))
+			}
+			if !req.Method.Public() {
+				attrs = append(attrs, "auth", authResult(err))
 			}
 			logger.Info("call", attrs...)
 			return res, err
 		}
 	}
+}
+
+// authResult is what the security check of a protected call came to, for
+// the access log: ok, forbidden, or the -32001 reason (missing, invalid,
+// expired, revoked), or unknown for an internal error. A call that failed
+// later, in its handler, passed it.
+func authResult(err error) string {
+	var re *rpc.Error
+	if err == nil || !errors.As(err, &re) {
+		return "ok"
+	}
+	switch re.Code {
+	case rpc.CodeForbidden:
+		return "forbidden"
+	case rpc.CodeInternalError:
+		return "unknown" // the check may not have decided (stale revocations)
+	case rpc.CodeUnauthorized:
+		if d, ok := re.Data.(rpc.UnauthorizedData); ok && d.Reason != "" {
+			return d.Reason
+		}
+		return rpc.ReasonInvalid
+	}
+	return "ok"
 }
 
 func errorCode(err error) int {

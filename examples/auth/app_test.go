@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,8 +32,14 @@ func newTestAppOn(t testing.TB, store Store) (*app, *httptest.Server) {
 // newTestAppWith is newTestAppOn with options; the scrypt cost is lowered.
 func newTestAppWith(t testing.TB, store Store, o options) (*app, *httptest.Server) {
 	t.Helper()
+	return newTestAppLogging(t, store, o, slog.New(slog.DiscardHandler))
+}
+
+// newTestAppLogging is newTestAppWith logging to logger.
+func newTestAppLogging(t testing.TB, store Store, o options, logger *slog.Logger) (*app, *httptest.Server) {
+	t.Helper()
 	o.scryptLn = 4
-	a, err := newApp(store, []byte("0123456789abcdef0123456789abcdef"), o, slog.New(slog.DiscardHandler))
+	a, err := newApp(store, []byte("0123456789abcdef0123456789abcdef"), o, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,5 +251,63 @@ func TestHashSlots(t *testing.T) {
 	rb()
 	if len(h.busy) != 0 {
 		t.Fatalf("slots leak: %v", h.busy)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer a logger may write while a test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Every call gets one access log line with its method, transport and, for
+// a protected method, the outcome of its security check; never its params,
+// so no password or token.
+func TestAccessLog(t *testing.T) {
+	var logs lockedBuffer
+	_, ts := newTestAppLogging(t, openTestStore(t, ":memory:"), options{}, slog.New(slog.NewTextHandler(&logs, nil)))
+	c := dial(t, ts.URL+APIPath)
+	signUp(t, c, "logged", "secret-password")
+	p := signIn(t, c, "logged", "secret-password")
+	wantUser(t, dial(t, ts.URL+APIPath, transport.WithBearer(p.AccessToken)), "logged")
+	_, err := requireToken(t, c)
+	wantCode(t, err, rpc.CodeUnauthorized)
+	wantCode(t, dial(t, ts.URL+APIPath, transport.WithBearer(p.AccessToken)).Call(ctxT(t), "list_users", nil, nil), rpc.CodeForbidden)
+	wantUser(t, dial(t, wsURL(ts), transport.WithBearer(p.AccessToken)), "logged")
+
+	text := logs.String()
+	for _, want := range []string{
+		"msg=call method=sign_up transport=http",
+		"msg=call method=require_token transport=http client=127.0.0.1",
+		"method=require_token transport=ws",
+		"auth=ok",
+		"auth=missing",
+		"auth=forbidden",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no log line holds %q:\n%s", want, text)
+		}
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, "method=sign_up") && strings.Contains(line, "auth=") {
+			t.Errorf("a public method's line has an auth result: %s", line)
+		}
+	}
+	for _, secret := range []string{"secret-password", p.AccessToken, p.RefreshToken, "eyJ"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("the log holds a secret %.12q…", secret)
+		}
 	}
 }
