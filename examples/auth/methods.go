@@ -94,7 +94,20 @@ func (a *app) signIn(ctx context.Context, sess *rpc.Session, c Credentials) (*se
 	if a.hasher.NeedsRehash(hash) {
 		a.rehash(ctx, u, hash, password)
 	}
-	pair, err := a.issuer.Issue(ctx, security.Grant{Subject: u.ID})
+	pair, err := a.startSession(ctx, sess, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	a.logger.Info("signed in", "username", u.Username, "client", addr, "websocket", sess != nil)
+	a.record(ctx, EventSignIn, u.Username)
+	return pair, nil
+}
+
+// startSession issues a new pair for subject and, over a WebSocket (sess
+// is not nil), signs the connection in with its access token, as
+// python-openrpc's tutorial leaves for the reader to do.
+func (a *app) startSession(ctx context.Context, sess *rpc.Session, subject string) (*security.Pair, error) {
+	pair, err := a.issuer.Issue(ctx, security.Grant{Subject: subject})
 	if err != nil {
 		return nil, err
 	}
@@ -103,8 +116,6 @@ func (a *app) signIn(ctx context.Context, sess *rpc.Session, c Credentials) (*se
 			return nil, err
 		}
 	}
-	a.logger.Info("signed in", "username", u.Username, "client", addr, "websocket", sess != nil)
-	a.record(ctx, EventSignIn, u.Username)
 	return pair, nil
 }
 
@@ -262,14 +273,9 @@ func (a *app) changePassword(ctx context.Context, u *User, sess *rpc.Session, p 
 	if err := a.issuer.RevokeSubject(ctx, u.ID); err != nil {
 		return nil, err
 	}
-	pair, err := a.issuer.Issue(ctx, security.Grant{Subject: u.ID})
+	pair, err := a.startSession(ctx, sess, u.ID)
 	if err != nil {
 		return nil, err
-	}
-	if sess != nil {
-		if err := sess.Authenticate(ctx, "bearer", pair.AccessToken); err != nil {
-			return nil, err
-		}
 	}
 	a.logger.Info("password changed", "username", u.Username, "client", addr)
 	return pair, nil

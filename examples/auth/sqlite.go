@@ -107,7 +107,7 @@ func (s *SQLiteStore) adoptLegacy(ctx context.Context) error {
 	if n != 3 {
 		return nil
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.Write(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{
 			`INSERT OR IGNORE INTO warden_settings (name, value) SELECT name, value FROM settings WHERE name = 'jwt_secret'`,
 			`INSERT OR IGNORE INTO warden_revocations (id, until) SELECT id, until FROM revoked_tokens`,
@@ -124,24 +124,10 @@ func (s *SQLiteStore) adoptLegacy(ctx context.Context) error {
 
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
-// write runs fn in a transaction on the writer, committed when fn returns
-// nil.
-func (s *SQLiteStore) write(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.Writer().BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback() // fn's error is the one to report
-		return err
-	}
-	return tx.Commit()
-}
-
 // CreateUser implements [Store]. The UNIQUE constraint on username_key
 // decides between racing sign-ups.
 func (s *SQLiteStore) CreateUser(ctx context.Context, u User, hash string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.Write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO users (id, username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
 			u.ID, u.Username, usernameKey(u.Username), hash, millis(u.CreatedAt))
@@ -178,7 +164,7 @@ func (s *SQLiteStore) UserByID(ctx context.Context, id string) (User, error) {
 
 // UpdateHash implements [Store].
 func (s *SQLiteStore) UpdateHash(ctx context.Context, id, old, hash string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.Write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?`, hash, id, old)
 		if err != nil {
 			return err
@@ -192,7 +178,7 @@ func (s *SQLiteStore) UpdateHash(ctx context.Context, id, old, hash string) erro
 
 // DeleteUser implements [Store].
 func (s *SQLiteStore) DeleteUser(ctx context.Context, id string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.Write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id); err != nil {
 			return err
 		}
@@ -234,7 +220,7 @@ func (s *SQLiteStore) LookupSetting(ctx context.Context, name string) ([]byte, e
 
 // AppendEvent implements [EventLog].
 func (s *SQLiteStore) AppendEvent(ctx context.Context, e AuditEvent) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.Write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO auth_events (type, username, at) VALUES (?, ?, ?)`,
 			e.Type, e.Username, millis(e.At))
 		return err
@@ -272,7 +258,7 @@ func (s *SQLiteStore) LastEventSeq(ctx context.Context) (int64, error) {
 
 // SweepEvents implements [EventLog].
 func (s *SQLiteStore) SweepEvents(ctx context.Context, t time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.Write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM auth_events WHERE at < ?`, millis(t))
 		return err
 	})

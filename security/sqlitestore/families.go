@@ -13,7 +13,7 @@ import (
 // StartFamily implements [security.FamilyStore]. A family id already in
 // use is an error.
 func (s *Store) StartFamily(ctx context.Context, family, subject, tokenID string, expires time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.Write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.StmtContext(ctx, s.startFamily).ExecContext(ctx, family, subject, tokenID, millis(s.now()), untilMillis(expires))
 		return err
 	})
@@ -28,7 +28,7 @@ func (s *Store) StartFamily(ctx context.Context, family, subject, tokenID string
 // throughout: of two rotations of one token, from any process, the second
 // reads what the first wrote.
 func (s *Store) RotateFamily(ctx context.Context, family, spent, next string, expires time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.Write(ctx, func(tx *sql.Tx) error {
 		// Read under the write lock, so that by one clock rotations are
 		// dated in the order they commit.
 		now := s.now()
@@ -59,7 +59,7 @@ func (s *Store) RotateFamily(ctx context.Context, family, spent, next string, ex
 // [Store.Sweep] finds it expired, so that a reuse of its tokens is still
 // recognised.
 func (s *Store) EndFamily(ctx context.Context, family string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.Write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.StmtContext(ctx, s.endFamily).ExecContext(ctx, family)
 		return err
 	})

@@ -49,7 +49,7 @@ func (s *Store) Migrate(ctx context.Context, component string, steps []string) e
 // migrateStep applies the step after the database's version, if any, and
 // reports whether there was none left.
 func (s *Store) migrateStep(ctx context.Context, component string, steps []string) (done bool, err error) {
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.Write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS warden_migrations (
 			component TEXT PRIMARY KEY,
 			version   INTEGER NOT NULL

@@ -13,7 +13,7 @@ import (
 // Revoke implements [security.RevocationStore]. Revoking an id again with
 // a later until moves it to the end of the log.
 func (s *Store) Revoke(ctx context.Context, id string, until time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.Write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.StmtContext(ctx, s.revoke).ExecContext(ctx, id, untilMillis(until))
 		return err
 	})

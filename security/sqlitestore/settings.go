@@ -31,7 +31,7 @@ func (s *Store) Setting(ctx context.Context, name string, generate func() ([]byt
 	if v == nil {
 		v = []byte{}
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.Write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.StmtContext(ctx, s.insertSetting).ExecContext(ctx, name, v); err != nil {
 			return err
 		}
@@ -63,7 +63,7 @@ func (s *Store) PutSetting(ctx context.Context, name string, value []byte) error
 	if value == nil {
 		value = []byte{}
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.Write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO warden_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
 		return err

@@ -255,9 +255,11 @@ func (s *Store) Reader() *sql.DB { return s.reader }
 // close it; [Store.Close] does.
 func (s *Store) Writer() *sql.DB { return s.writer }
 
-// write runs fn in one IMMEDIATE transaction on the writer, committed
-// when fn returns nil.
-func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
+// Write runs fn in one IMMEDIATE transaction on the writer, committed when
+// fn returns nil and rolled back otherwise: the way an application that
+// keeps its own tables in the store's file writes them, serialized with
+// the store's own writes.
+func (s *Store) Write(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -282,7 +284,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // no token they name can verify any more. Strikes are swept by
 // [Store.SweepStrikes], whose caller knows how long it remembers a key.
 func (s *Store) Sweep(ctx context.Context, now time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.Write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.StmtContext(ctx, s.sweepRevocations).ExecContext(ctx, millis(now)); err != nil {
 			return err
 		}

@@ -15,7 +15,7 @@ import (
 // to the commit, so concurrent updates, from any process, are serialized
 // and none is retried. update runs once, inside the transaction.
 func (s *Store) UpdateStrikes(ctx context.Context, key string, update func(security.Strikes) security.Strikes) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.Write(ctx, func(tx *sql.Tx) error {
 		var old security.Strikes
 		var n int
 		var last, until sql.NullInt64
@@ -42,7 +42,7 @@ func (s *Store) UpdateStrikes(ctx context.Context, key string, update func(secur
 
 // SweepStrikes implements [security.ThrottleStore].
 func (s *Store) SweepStrikes(ctx context.Context, t time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.Write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.StmtContext(ctx, s.sweepStrikes).ExecContext(ctx, millis(t))
 		return err
 	})
