@@ -22,22 +22,7 @@ func (s *Server) handleBatch(ctx context.Context, msg []byte) []byte {
 
 	b := &batchRun{out: make([][]byte, n), done: make([]bool, n), cut: n, limit: s.cfg.batchRespLimit}
 	b.wake.L = &b.mu
-	if n == 1 || s.cfg.batchConcurrency == 1 {
-		for i, it := range items {
-			if !b.start(i, 1) {
-				break
-			}
-			b.finish(i, s.handleOne(ctx, it))
-		}
-	} else {
-		for i, it := range items {
-			if !b.start(i, s.cfg.batchConcurrency) {
-				break
-			}
-			go func() { b.finish(i, s.handleOne(ctx, it)) }()
-		}
-		b.wait()
-	}
+	s.runBatch(ctx, n, func(ctx context.Context) { s.runItems(ctx, b, items) })
 
 	// Calls past the cut did not run, or their responses were dropped.
 	if b.cut < n {
@@ -53,6 +38,27 @@ func (s *Server) handleBatch(ctx context.Context, msg []byte) []byte {
 		}
 	}
 	return joinResponses(b.out)
+}
+
+// runItems runs a batch's items, as many at once as the batch concurrency
+// allows, and records their responses in b.
+func (s *Server) runItems(ctx context.Context, b *batchRun, items [][]byte) {
+	if len(items) == 1 || s.cfg.batchConcurrency == 1 {
+		for i, it := range items {
+			if !b.start(i, 1) {
+				break
+			}
+			b.finish(i, s.handleOne(ctx, it))
+		}
+		return
+	}
+	for i, it := range items {
+		if !b.start(i, s.cfg.batchConcurrency) {
+			break
+		}
+		go func() { b.finish(i, s.handleOne(ctx, it)) }()
+	}
+	b.wait()
 }
 
 // batchRun holds a batch's responses while its items run. Responses are

@@ -39,10 +39,13 @@ func (s *Server) handleOne(ctx context.Context, data []byte) []byte {
 	}
 	m, ok := s.table.Load().byName[string(env.method)] // no copy of the name
 	if !ok {
-		if env.id == nil {
-			return nil
+		if s.unknown == nil {
+			if env.id == nil {
+				return nil
+			}
+			return errorResponse(env.id, errNotFound())
 		}
-		return errorResponse(env.id, errNotFound())
+		m = s.unknown
 	}
 	res, rerr := s.invoke(ctx, m, &Request{Method: m, ID: env.id, Params: env.params})
 	if env.id == nil {

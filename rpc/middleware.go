@@ -21,7 +21,10 @@ type Handler func(ctx context.Context, req *Request) (any, error)
 
 // Interceptor wraps a Handler to add behaviour around every call: logging,
 // metrics, rate limits. It sees the call before the security check, so it
-// also sees calls that are refused. Interceptors are given to [NewServer]
+// also sees calls that are refused, and it sees calls to methods that are
+// not registered, with a Method that reports false from
+// [Method.Registered]. Messages that are not requests (a parse error, an
+// invalid request) reach no interceptor. Interceptors are given to [NewServer]
 // with [WithInterceptors]; each method's chain is built once, at
 // registration.
 type Interceptor func(next Handler) Handler

@@ -9,18 +9,19 @@ import (
 // constructor and to registration, as connect-go's are.
 
 type config struct {
-	logger           *slog.Logger
-	debug            bool
-	lenient          bool
-	batchLimit       int
-	batchConcurrency int
-	batchRespLimit   int
-	depthLimit       int
-	interceptors     []Interceptor
-	schemes          []namedScheme
-	providers        map[reflect.Type]provider
-	subLimit         int // subscriptions per session; 0 means the default
-	subBuffer        int // values per subscription; 0 means the default
+	logger            *slog.Logger
+	debug             bool
+	lenient           bool
+	batchLimit        int
+	batchConcurrency  int
+	batchRespLimit    int
+	depthLimit        int
+	interceptors      []Interceptor
+	batchInterceptors []BatchInterceptor
+	schemes           []namedScheme
+	providers         map[reflect.Type]provider
+	subLimit          int // subscriptions per session; 0 means the default
+	subBuffer         int // values per subscription; 0 means the default
 }
 
 // Option configures a [Server].

@@ -43,6 +43,10 @@ type Server struct {
 	table atomic.Pointer[registry] // copy-on-write; read without locks
 
 	live liveSubs // open subscriptions (subscription_live.go)
+
+	// unknown stands for every method that is not registered, so that
+	// interceptors see calls to them; nil without interceptors.
+	unknown *Method
 }
 
 type registry struct {
@@ -74,6 +78,11 @@ func NewServer(opts ...Option) *Server {
 		s.cfg.batchRespLimit = 0
 	}
 	s.faults = newFaultLog(s.cfg.logger)
+	if len(s.cfg.interceptors) > 0 {
+		s.unknown = &Method{handler: s.chain(func(context.Context, *Request) (any, error) {
+			return nil, errNotFound()
+		})}
+	}
 	s.table.Store(&registry{byName: map[string]*Method{}})
 	return s
 }
@@ -199,18 +208,29 @@ func (s *Server) Scheme(name string) (Scheme, bool) {
 // method's interceptors see a [Request] whose ID is nil.
 func (s *Server) Call(ctx context.Context, method string, params []byte) ([]byte, error) {
 	m, ok := s.Method(method)
-	if !ok {
+	if !ok && s.unknown == nil {
 		return nil, errNotFound()
 	}
 	params, perr := s.checkParams(params)
 	if perr != nil {
 		return nil, perr
 	}
+	if !ok {
+		m = s.unknown
+	}
 	res, rerr := s.invoke(ctx, m, &Request{Method: m, Params: params})
 	if rerr != nil {
 		return nil, rerr
 	}
 	return res, nil
+}
+
+// Subscriptions returns how many subscriptions are open, on every
+// session; a gauge for metrics.
+func (s *Server) Subscriptions() int {
+	s.live.mu.Lock()
+	defer s.live.mu.Unlock()
+	return len(s.live.subs)
 }
 
 // checkParams applies to params given to Call the checks that Handle and

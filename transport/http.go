@@ -144,3 +144,18 @@ func isJSON(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && mt == "application/json"
 }
+
+// Stats is a snapshot of a Handler's state, for metrics.
+type Stats struct {
+	// WebSockets is the number of open WebSocket connections, counting
+	// those being upgraded; at most [WithMaxConnections].
+	WebSockets int
+	// PartialBytes is how many bytes of unfinished inbound WebSocket
+	// messages are charged to the budget that [WithPartialBudget] sets.
+	PartialBytes int64
+}
+
+// Stats returns the handler's state now. It is cheap: two atomic loads.
+func (h *Handler) Stats() Stats {
+	return Stats{WebSockets: int(h.active.Load()), PartialBytes: h.partial.Load()}
+}

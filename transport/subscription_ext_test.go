@@ -105,6 +105,7 @@ func (s *subScheme) revoke(c *subCred) {
 // subKit serves subscriptions over HTTP and WebSocket.
 type subKit struct {
 	scheme  *subScheme
+	srv     *rpc.Server
 	handler *transport.Handler
 	http    *httptest.Server
 	wsURL   string
@@ -175,6 +176,7 @@ func newSubKit(t *testing.T, rpcOpts []rpc.Option, opts ...transport.Option) *su
 		sess.Clear()
 		return true
 	})
+	k.srv = srv
 	k.handler = transport.NewHandler(srv, opts...)
 	k.http = httptest.NewServer(k.handler)
 	t.Cleanup(func() {
@@ -640,4 +642,32 @@ func TestSubscriptionsNoGoroutineLeaks(t *testing.T) {
 		}
 	}
 	goleak.VerifyNone(t, baseline)
+}
+
+// Handler.Stats and Server.Subscriptions count what is open now, and go
+// back to zero when clients leave, however they leave.
+func TestStatsCountConnectionsAndSubscriptions(t *testing.T) {
+	k := newSubKit(t, nil)
+	alice := k.scheme.add("alice", &subCred{subject: "alice"})
+	ctx := testCtx(t)
+	if st := k.handler.Stats(); st.WebSockets != 0 || k.srv.Subscriptions() != 0 {
+		t.Fatalf("before any client: %+v, %d subscriptions", st, k.srv.Subscriptions())
+	}
+	c1, c2 := k.dial(t, "alice"), k.dial(t, "alice")
+	for _, c := range []*transport.Client{c1, c1, c2} {
+		if _, err := c.Subscribe(ctx, "echo", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	poll(t, "2 connections and 3 subscriptions", func() bool {
+		return k.handler.Stats().WebSockets == 2 && k.srv.Subscriptions() == 3
+	})
+	c1.Close()
+	poll(t, "1 connection and 1 subscription", func() bool {
+		return k.handler.Stats().WebSockets == 1 && k.srv.Subscriptions() == 1
+	})
+	k.scheme.revoke(alice)
+	poll(t, "the revoked subscription to end", func() bool { return k.srv.Subscriptions() == 0 })
+	c2.Close()
+	poll(t, "no connection", func() bool { return k.handler.Stats().WebSockets == 0 })
 }
