@@ -38,7 +38,10 @@ func (s *Server) handleOne(ctx context.Context, data []byte) []byte {
 		return errorResponse(answer, perr)
 	}
 	m, ok := s.table.Load().byName[string(env.method)] // no copy of the name
-	if !ok {
+	var name string
+	if ok {
+		name = m.Name
+	} else {
 		if s.unknown == nil {
 			if env.id == nil {
 				return nil
@@ -46,8 +49,9 @@ func (s *Server) handleOne(ctx context.Context, data []byte) []byte {
 			return errorResponse(env.id, errNotFound())
 		}
 		m = s.unknown
+		name = string(env.method)
 	}
-	res, rerr := s.invoke(ctx, m, &Request{Method: m, ID: env.id, Params: env.params})
+	res, rerr := s.invoke(ctx, m, &Request{Method: m, ID: env.id, Params: env.params, Name: name})
 	if env.id == nil {
 		return nil
 	}

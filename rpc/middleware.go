@@ -10,6 +10,11 @@ type Request struct {
 	Method *Method // the method called: its name, requirement and metadata
 	ID     []byte  // the raw JSON id; nil for a notification
 	Params []byte  // the raw JSON params, an array or object; nil when absent
+
+	// Name is the method name the caller sent: Method.Name, unless the
+	// method is not registered (see [Method.Registered]). Then it is
+	// whatever the caller chose, of any length: never a metric's label.
+	Name string
 }
 
 // Notification reports whether the call expects no response.

@@ -20,8 +20,8 @@ func TestInterceptorsSeeUnknownMethods(t *testing.T) {
 		return func(ctx context.Context, req *rpc.Request) (any, error) {
 			res, err := next(ctx, req)
 			mu.Lock()
-			seen = append(seen, fmt.Sprintf("%q registered=%v public=%v id=%s code=%d",
-				req.Method.Name, req.Method.Registered(), req.Method.Public(), req.ID, codeOf(err)))
+			seen = append(seen, fmt.Sprintf("%q %q registered=%v public=%v id=%s code=%d",
+				req.Method.Name, req.Name, req.Method.Registered(), req.Method.Public(), req.ID, codeOf(err)))
 			mu.Unlock()
 			return res, err
 		}
@@ -43,11 +43,11 @@ func TestInterceptorsSeeUnknownMethods(t *testing.T) {
 	s.Handle(ctx, []byte(`{`))
 
 	want := []string{
-		`"" registered=false public=true id=1 code=-32601`,
-		`"" registered=false public=true id=1 code=-32601`,
-		`"" registered=false public=true id= code=-32601`,
-		`"" registered=false public=true id= code=-32601`,
-		`"hello" registered=true public=true id=1 code=0`,
+		`"" "nosuch" registered=false public=true id=1 code=-32601`,
+		`"" "other.name" registered=false public=true id=1 code=-32601`,
+		`"" "nosuch" registered=false public=true id= code=-32601`,
+		`"" "nosuch" registered=false public=true id= code=-32601`,
+		`"hello" "hello" registered=true public=true id=1 code=0`,
 	}
 	if got := strings.Join(seen, "\n"); got != strings.Join(want, "\n") {
 		t.Errorf("interceptor saw:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))

@@ -215,10 +215,13 @@ func (s *Server) Call(ctx context.Context, method string, params []byte) ([]byte
 	if perr != nil {
 		return nil, perr
 	}
+	name := method
 	if !ok {
 		m = s.unknown
+	} else {
+		name = m.Name
 	}
-	res, rerr := s.invoke(ctx, m, &Request{Method: m, Params: params})
+	res, rerr := s.invoke(ctx, m, &Request{Method: m, Params: params, Name: name})
 	if rerr != nil {
 		return nil, rerr
 	}
