@@ -27,8 +27,8 @@ func benchServer(b *testing.B, on bool) *rpc.Server {
 			_ = tp.Shutdown(context.Background())
 			_ = mp.Shutdown(context.Background())
 		})
-		opts = append(opts, rpc.WithInterceptors(otelrpc.Interceptor(
-			otelrpc.WithTracerProvider(tp), otelrpc.WithMeterProvider(mp))))
+		tel := otelrpc.New(otelrpc.WithTracerProvider(tp), otelrpc.WithMeterProvider(mp))
+		opts = append(opts, rpc.WithInterceptors(tel.Interceptor()), rpc.WithBatchInterceptors(tel.BatchInterceptor()))
 	}
 	srv := rpc.NewServer(opts...)
 	if err := srv.Register("add", func(a, c int) int { return a + c }, rpc.Params("a", "b")); err != nil {

@@ -1,20 +1,26 @@
 // Package otelrpc traces and measures Warden's JSON-RPC calls with
-// OpenTelemetry. [Interceptor] returns an [rpc.Interceptor]; give it to
-// rpc.NewServer with rpc.WithInterceptors, outermost, so that it times
-// everything the other interceptors do:
+// OpenTelemetry. [New] returns a [Telemetry] for one server; give its
+// interceptor to rpc.NewServer first, so that it times everything the
+// other interceptors do, and its batch interceptor with it:
 //
-//	srv := rpc.NewServer(rpc.WithInterceptors(otelrpc.Interceptor(
-//		otelrpc.WithTracerProvider(tp), otelrpc.WithMeterProvider(mp))))
+//	tel := otelrpc.New(otelrpc.WithTracerProvider(tp), otelrpc.WithMeterProvider(mp))
+//	srv := rpc.NewServer(
+//		rpc.WithInterceptors(tel.Interceptor(), myInterceptor),
+//		rpc.WithBatchInterceptors(tel.BatchInterceptor()))
+//	h := transport.NewHandler(srv)
+//	tel.ObserveHandler(h)      // open WebSocket connections
+//	tel.ObserveServer(srv)     // open subscriptions
+//	tel.ObserveRevocations(rc) // a *security.RevocationCache's lag
 //
 // It is a module of its own, so that OpenTelemetry enters the build only
 // of the programs that import it.
 //
 // # Spans
 //
-// Each call that reaches a registered method gets one span of kind SERVER,
-// named after the method. Names follow the OpenTelemetry semantic
-// conventions for JSON-RPC (https://opentelemetry.io/docs/specs/semconv/rpc/json-rpc/,
-// status Development, which replaced the rpc.jsonrpc.* names of earlier
+// Each call gets one span of kind SERVER, named after the method. Names
+// follow the OpenTelemetry semantic conventions for JSON-RPC
+// (https://opentelemetry.io/docs/specs/semconv/rpc/json-rpc/, status
+// Development, which replaced the rpc.jsonrpc.* names of earlier
 // versions):
 //
 //	rpc.system.name           "jsonrpc"
@@ -30,16 +36,23 @@
 // caller is sent. Params, results, tokens and subjects are never
 // recorded: a span says what was called and how it ended, not with what.
 //
-// warden.auth.result is the security outcome, read from the call's error
-// and never from its credentials: "missing", "invalid", "expired" or
-// "revoked" for a -32001 (its data.reason), "forbidden" for a -32003, and
-// "ok" otherwise for a method with a requirement. A public method that
-// returns neither code has none, and neither has a -32603 from a method
-// with a requirement, since its check may not have decided.
+// warden.auth.result is the security outcome of a method with a
+// requirement, as rpc.AuthResult reads it from the call's error, never
+// from its credentials: "missing", "invalid", "expired" or "revoked" for
+// a -32001 (its data.reason), "forbidden" for a -32003, "unknown" for a
+// -32603, since the check may not have decided, and "ok" otherwise. A
+// public method has none.
 //
-// Calls refused before dispatch (an unknown method, an invalid request,
-// a parse error) reach no interceptor and so get no span; that also keeps
-// the method names that metrics carry to those that are registered.
+// A call to a method that is not registered is named "jsonrpc", its
+// rpc.method is "_OTHER" ([OtherMethod]) and rpc.method_original holds the
+// name sent, cut to 128 bytes; metrics carry "_OTHER" only, so that their
+// series stay bounded whatever names callers send. Messages that are not
+// requests (a parse error, an invalid request) get no span.
+//
+// A batch gets a span of its own, "jsonrpc.batch" ([BatchSpanName]), with
+// rpc.system.name, jsonrpc.protocol.version and warden.batch.size, the
+// number of items; each of its calls' spans is its child. A batch refused
+// whole (over rpc.WithBatchLimit) runs nothing and gets no span.
 //
 // # Trace context
 //
@@ -52,7 +65,7 @@
 //
 // # Metrics
 //
-// Two instruments, after the OpenTelemetry RPC metrics conventions
+// After the OpenTelemetry RPC metrics conventions
 // (https://opentelemetry.io/docs/specs/semconv/rpc/rpc-metrics/):
 //
 //	rpc.server.call.duration  histogram, seconds, with rpc.system.name,
@@ -60,7 +73,23 @@
 //	                          error.type and warden.auth.result as on the span
 //	warden.rpc.server.active_calls  up-down counter, {call}, the calls
 //	                          running now, with rpc.system.name and rpc.method
+//	warden.rpc.server.websocket.connections  up-down counter, {connection},
+//	                          of the handlers given to ObserveHandler
+//	warden.rpc.server.subscriptions  up-down counter, {subscription}, of the
+//	                          servers given to ObserveServer
+//	warden.security.revocations.lag  gauge, seconds, how long ago the feeds
+//	                          given to ObserveRevocations last read their log
 //
-// The conventions define no in-flight instrument for RPC, hence the
-// warden prefix on the second.
+// The conventions define none of the last four, hence the warden prefix.
+// The gauges are read at collection: they cost nothing between scrapes.
+//
+// # Cost
+//
+// A span costs what the SDK makes it cost; the interceptor adds little of
+// its own: each method's attributes and metric series are made on its
+// first call, and a span that is not recording (not sampled) gets no
+// attributes. With an SDK that samples every span, tracing dominates the
+// cost of a cheap call; a production sampler
+// (sdktrace.ParentBased(sdktrace.TraceIDRatioBased(p))) keeps it small.
+// The README gives figures.
 package otelrpc

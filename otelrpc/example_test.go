@@ -18,7 +18,8 @@ func Example() {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 
-	srv := rpc.NewServer(rpc.WithInterceptors(otelrpc.Interceptor(otelrpc.WithTracerProvider(tp))))
+	tel := otelrpc.New(otelrpc.WithTracerProvider(tp))
+	srv := rpc.NewServer(rpc.WithInterceptors(tel.Interceptor()), rpc.WithBatchInterceptors(tel.BatchInterceptor()))
 	if err := srv.Register("subtract", func(a, b int) int { return a - b }, rpc.Params("minuend", "subtrahend")); err != nil {
 		panic(err)
 	}

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -65,6 +67,7 @@ type fixture struct {
 	spans  *tracetest.InMemoryExporter
 	reader *sdkmetric.ManualReader
 	url    string
+	feed   feed
 
 	entered, release chan struct{} // the method wait signals the first and waits for the second
 }
@@ -81,9 +84,12 @@ func newFixture(t *testing.T) *fixture {
 		_ = tp.Shutdown(context.Background())
 		_ = mp.Shutdown(context.Background())
 	})
+	tel := otelrpc.New(otelrpc.WithTracerProvider(tp), otelrpc.WithMeterProvider(mp))
 	srv := rpc.NewServer(
 		rpc.WithScheme("bearer", bearer{}),
-		rpc.WithInterceptors(otelrpc.Interceptor(otelrpc.WithTracerProvider(tp), otelrpc.WithMeterProvider(mp))),
+		rpc.WithInterceptors(tel.Interceptor()),
+		rpc.WithBatchInterceptors(tel.BatchInterceptor()),
+		rpc.ProvideSession(),
 	)
 	must := func(err error) {
 		t.Helper()
@@ -113,11 +119,24 @@ func newFixture(t *testing.T) *fixture {
 		}
 		return "welcome " + p.Username, nil
 	}))
-	ts := httptest.NewServer(transport.NewHandler(srv))
+	must(srv.RegisterSubscription("ticks", func(ctx context.Context, sub *rpc.Subscription[int]) error {
+		<-ctx.Done()
+		return nil
+	}))
+	h := transport.NewHandler(srv)
+	tel.ObserveHandler(h)
+	tel.ObserveServer(srv)
+	tel.ObserveRevocations(&f.feed)
+	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	f.url = ts.URL
 	return f
 }
+
+// feed is a revocation feed whose lag the test sets, in milliseconds.
+type feed struct{ lagMillis atomic.Int64 }
+
+func (f *feed) Lag() time.Duration { return time.Duration(f.lagMillis.Load()) * time.Millisecond }
 
 // post sends body with the given headers ("Name: value") and returns the
 // response's body.

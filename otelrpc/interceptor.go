@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
@@ -21,83 +20,93 @@ import (
 // ScopeName is the instrumentation scope of the spans and metrics.
 const ScopeName = "github.com/wardenrpc/warden/otelrpc"
 
-// Attribute keys. The first six are OpenTelemetry's; see the package
-// documentation.
+// Attribute keys. Those without the warden prefix are OpenTelemetry's;
+// see the package documentation.
 const (
 	KeySystemName      = attribute.Key("rpc.system.name")
 	KeyMethod          = attribute.Key("rpc.method")
+	KeyMethodOriginal  = attribute.Key("rpc.method_original")
 	KeyStatusCode      = attribute.Key("rpc.response.status_code")
 	KeyErrorType       = attribute.Key("error.type")
 	KeyRequestID       = attribute.Key("jsonrpc.request.id")
 	KeyProtocolVersion = attribute.Key("jsonrpc.protocol.version")
 	KeyAuthResult      = attribute.Key("warden.auth.result")
+	KeyBatchSize       = attribute.Key("warden.batch.size")
 )
 
-// Metric names; see the package documentation.
-const (
-	MetricCallDuration = "rpc.server.call.duration"
-	MetricActiveCalls  = "warden.rpc.server.active_calls"
-)
+// OtherMethod is the rpc.method of a call to a method that is not
+// registered, as the conventions name it, so that the series of metrics
+// stay bounded whatever names callers send.
+const OtherMethod = "_OTHER"
+
+// BatchSpanName is the name of a batch's span, the parent of the spans of
+// its calls.
+const BatchSpanName = "jsonrpc.batch"
 
 var (
 	systemJSONRPC = KeySystemName.String("jsonrpc")
 	protocol20    = KeyProtocolVersion.String("2.0")
 )
 
-// Interceptor returns an interceptor that gives each call a span and
-// records its duration, as the package documentation describes. Its
-// instruments are made once, here.
-func Interceptor(opts ...Option) rpc.Interceptor {
-	cfg := newConfig(opts)
-	t := &telemetry{
-		tracer: cfg.tp.Tracer(ScopeName),
-		prop:   cfg.prop,
-	}
-	meter := cfg.mp.Meter(ScopeName)
-	var err error
-	t.duration, err = meter.Float64Histogram(MetricCallDuration,
-		metric.WithUnit("s"),
-		metric.WithDescription("Measures the duration of inbound JSON-RPC calls."),
-		// The boundaries the conventions advise for request durations
-		// (http.server.request.duration), from 5 ms to 10 s.
-		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10))
-	if err != nil {
-		otel.Handle(err) // the instrument returned still works as a no-op
-	}
-	// Observed at collection from a counter per method, so that a call
-	// pays two atomic adds rather than two measurements.
-	active, err := meter.Int64ObservableUpDownCounter(MetricActiveCalls,
-		metric.WithUnit("{call}"),
-		metric.WithDescription("The JSON-RPC calls running now."))
-	if err != nil {
-		otel.Handle(err)
-	}
-	if _, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		for _, mt := range t.methods {
-			o.ObserveInt64(active, mt.active.Load(), mt.activeAttrs)
-		}
-		return nil
-	}, active); err != nil {
-		otel.Handle(err)
-	}
-	return t.wrap
-}
-
-type telemetry struct {
+// Telemetry traces and measures one server's calls, as the package
+// documentation describes. Create it with [New], and give its
+// [Telemetry.Interceptor] and [Telemetry.BatchInterceptor] to
+// rpc.NewServer. It is safe for concurrent use.
+type Telemetry struct {
 	tracer   trace.Tracer
 	prop     propagation.TextMapPropagator
 	duration metric.Float64Histogram
 
-	mu      sync.Mutex
-	methods []*methodTelemetry // those called at least once, for the in-flight callback
+	mu       sync.Mutex
+	methods  []*methodTelemetry // those called at least once, for the in-flight callback
+	handlers []*transport.Handler
+	servers  []*rpc.Server
+	feeds    []RevocationFeed
+}
+
+// New returns a Telemetry whose instruments are made, once, from the
+// providers that opts name.
+func New(opts ...Option) *Telemetry {
+	cfg := newConfig(opts)
+	t := &Telemetry{
+		tracer: cfg.tp.Tracer(ScopeName),
+		prop:   cfg.prop,
+	}
+	t.makeInstruments(cfg.mp.Meter(ScopeName))
+	return t
+}
+
+// Interceptor returns the interceptor that gives each call a span and
+// records its duration. Give it to rpc.NewServer with rpc.WithInterceptors,
+// first, so that it times everything the other interceptors do.
+func (t *Telemetry) Interceptor() rpc.Interceptor { return t.wrap }
+
+// BatchInterceptor returns the batch interceptor that gives each batch a
+// span, the parent of its calls' spans. Give it to rpc.NewServer with
+// rpc.WithBatchInterceptors. Without it, a batch's calls are siblings.
+func (t *Telemetry) BatchInterceptor() rpc.BatchInterceptor { return t.batch }
+
+// batchKey marks a context inside a batch's span: its calls do not read
+// the caller's trace context again, which would make them the batch's
+// siblings.
+type batchKey struct{}
+
+func (t *Telemetry) batch(ctx context.Context, size int, run func(context.Context)) {
+	if h := transport.HeadersFrom(ctx); h != nil {
+		ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(h))
+	}
+	ctx, span := t.tracer.Start(ctx, BatchSpanName, trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(systemJSONRPC, protocol20, KeyBatchSize.Int(size)))
+	defer span.End()
+	run(context.WithValue(ctx, batchKey{}, true))
 }
 
 // methodTelemetry is what every call of one method shares, made on its
 // first call: its attributes, and its metric series by outcome.
 type methodTelemetry struct {
-	name      string
+	name      string // the Method's: "" for every method not registered
+	spanName  string
+	method    attribute.KeyValue // rpc.method
 	startOpts []trace.SpanStartOption
 	series    sync.Map // seriesKey → metric.RecordOption
 
@@ -112,50 +121,70 @@ type seriesKey struct {
 
 // wrap runs once per method, at registration; the method is known at its
 // first call.
-func (t *telemetry) wrap(next rpc.Handler) rpc.Handler {
+func (t *Telemetry) wrap(next rpc.Handler) rpc.Handler {
 	var cached atomic.Pointer[methodTelemetry]
 	return func(ctx context.Context, req *rpc.Request) (res any, err error) {
 		start := time.Now()
 		mt := cached.Load()
 		if mt == nil || mt.name != req.Method.Name {
-			mt = t.methodTelemetry(req.Method.Name)
+			mt = t.methodTelemetry(req.Method)
 			cached.Store(mt)
 		}
-		if h := transport.HeadersFrom(ctx); h != nil {
-			ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(h))
+		if ctx.Value(batchKey{}) == nil {
+			if h := transport.HeadersFrom(ctx); h != nil {
+				ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(h))
+			}
 		}
-		ctx, span := t.tracer.Start(ctx, mt.name, mt.startOpts...)
-		if id, ok := requestID(req.ID); ok {
-			span.SetAttributes(KeyRequestID.String(id))
+		ctx, span := t.tracer.Start(ctx, mt.spanName, mt.startOpts...)
+		if span.IsRecording() {
+			if id, ok := truncated(req.ID, true); ok {
+				span.SetAttributes(KeyRequestID.String(id))
+			}
+			if !req.Method.Registered() {
+				name, _ := truncated([]byte(req.Name), false)
+				span.SetAttributes(KeyMethodOriginal.String(name))
+			}
 		}
 		mt.active.Add(1)
 
 		done := false
 		defer func() {
 			if !done { // a panic: the engine answers -32603 and logs it
-				t.end(ctx, span, mt, start, outcome{code: rpc.CodeInternalError, message: "Internal error"})
+				t.end(ctx, span, mt, start, rpc.CodeInternalError, "Internal error", "")
 			}
 		}()
 		res, err = next(ctx, req)
 		done = true
-		t.end(ctx, span, mt, start, outcomeOf(req.Method, err))
+		code, message := 0, ""
+		if e := rpc.ErrorOf(err); e != nil {
+			code, message = e.Code, e.Message
+		}
+		t.end(ctx, span, mt, start, code, message, rpc.AuthResult(req.Method, err))
 		return res, err
 	}
 }
 
 // methodTelemetry returns the method's shared telemetry, made once per
-// method and name.
-func (t *telemetry) methodTelemetry(name string) *methodTelemetry {
+// method: every method that is not registered shares one.
+func (t *Telemetry) methodTelemetry(m *rpc.Method) *methodTelemetry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, mt := range t.methods {
-		if mt.name == name {
+		if mt.name == m.Name {
 			return mt
 		}
 	}
+	name, spanName := m.Name, m.Name
+	if !m.Registered() {
+		// The conventions' fallback when the method is not known: the
+		// span is named after the system.
+		name, spanName = OtherMethod, "jsonrpc"
+	}
 	method := KeyMethod.String(name)
 	mt := &methodTelemetry{
-		name: name,
+		name:     m.Name,
+		spanName: spanName,
+		method:   method,
 		startOpts: []trace.SpanStartOption{
 			trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(systemJSONRPC, method, protocol20),
@@ -167,35 +196,43 @@ func (t *telemetry) methodTelemetry(name string) *methodTelemetry {
 }
 
 // outcomeAttrs returns the attributes that say how a call ended.
-func outcomeAttrs(o outcome) []attribute.KeyValue {
+func outcomeAttrs(code int, auth string) []attribute.KeyValue {
 	var kvs []attribute.KeyValue
-	if o.code != 0 {
-		code := strconv.Itoa(o.code)
-		kvs = append(kvs, KeyStatusCode.String(code), KeyErrorType.String(code))
+	if code != 0 {
+		c := strconv.Itoa(code)
+		kvs = append(kvs, KeyStatusCode.String(c), KeyErrorType.String(c))
 	}
-	if o.auth != "" {
-		kvs = append(kvs, KeyAuthResult.String(o.auth))
+	if auth != "" {
+		kvs = append(kvs, KeyAuthResult.String(auth))
 	}
 	return kvs
 }
 
-func (t *telemetry) end(ctx context.Context, span trace.Span, mt *methodTelemetry, start time.Time, o outcome) {
+// series is one metric series of a method: the record option for its
+// measurements, and the attributes that say how its calls ended, for
+// their spans.
+type series struct {
+	rec   metric.RecordOption
+	attrs []attribute.KeyValue
+}
+
+func (t *Telemetry) end(ctx context.Context, span trace.Span, mt *methodTelemetry, start time.Time, code int, message, auth string) {
 	elapsed := time.Since(start).Seconds()
-	key := seriesKey{o.code, o.auth}
-	var kvs []attribute.KeyValue
-	if o.code != 0 || o.auth != "" {
-		kvs = outcomeAttrs(o)
-		span.SetAttributes(kvs...)
+	key := seriesKey{code, auth}
+	v, ok := mt.series.Load(key)
+	if !ok {
+		attrs := outcomeAttrs(code, auth)
+		all := append([]attribute.KeyValue{systemJSONRPC, mt.method}, attrs...)
+		v, _ = mt.series.LoadOrStore(key, series{metric.WithAttributeSet(attribute.NewSet(all...)), attrs})
 	}
-	if o.code != 0 {
-		span.SetStatus(codes.Error, o.message)
+	s := v.(series)
+	if span.IsRecording() {
+		span.SetAttributes(s.attrs...)
+		if code != 0 {
+			span.SetStatus(codes.Error, message)
+		}
 	}
 	span.End()
-	rec, ok := mt.series.Load(key)
-	if !ok {
-		all := append([]attribute.KeyValue{systemJSONRPC, KeyMethod.String(mt.name)}, kvs...)
-		rec, _ = mt.series.LoadOrStore(key, metric.WithAttributeSet(attribute.NewSet(all...)))
-	}
-	t.duration.Record(ctx, elapsed, rec.(metric.RecordOption))
+	t.duration.Record(ctx, elapsed, s.rec)
 	mt.active.Add(-1)
 }

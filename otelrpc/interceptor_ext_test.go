@@ -6,10 +6,12 @@ import (
 	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wardenrpc/warden/otelrpc"
@@ -71,13 +73,139 @@ func TestSpans(t *testing.T) {
 	}
 }
 
-// TestNoSpanBeforeDispatch: a call to an unknown method reaches no
-// interceptor, so no span names what a client made up.
-func TestNoSpanBeforeDispatch(t *testing.T) {
+// TestUnknownMethod: a call to a method that is not registered gets a
+// span named after the system, with rpc.method _OTHER and the name sent
+// in rpc.method_original, cut to 128 bytes; its metrics carry _OTHER only.
+func TestUnknownMethod(t *testing.T) {
 	f := newFixture(t)
+	long := strings.Repeat("é", 100) // 200 bytes
 	f.post(t, `{"jsonrpc":"2.0","id":1,"method":"made_up_by_the_client"}`)
-	if n := len(f.spans.GetSpans()); n != 0 {
-		t.Errorf("%d spans, want 0", n)
+	f.post(t, `{"jsonrpc":"2.0","id":2,"method":"`+long+`"}`)
+	spans := f.spans.GetSpans()
+	if len(spans) != 2 {
+		t.Fatalf("%d spans, want 2", len(spans))
+	}
+	for i, want := range []string{"made_up_by_the_client", strings.Repeat("é", 64)} {
+		a := attrs(spans[i].Attributes)
+		if spans[i].Name != "jsonrpc" || a["rpc.method"] != "_OTHER" || a["rpc.method_original"] != want ||
+			a["rpc.response.status_code"] != "-32601" {
+			t.Errorf("span %q %v, want jsonrpc, _OTHER, original %q, -32601", spans[i].Name, a, want)
+		}
+	}
+	dump := fmt.Sprintf("%+v", f.metrics(t))
+	if strings.Contains(dump, "made_up") || strings.Contains(dump, "é") {
+		t.Errorf("a made-up method name reached the metrics: %s", dump)
+	}
+	if !strings.Contains(dump, "_OTHER") {
+		t.Errorf("no _OTHER series: %s", dump)
+	}
+}
+
+// TestBatch: a batch gets one span, and each of its calls a child span,
+// under the caller's trace when it sent one.
+func TestBatch(t *testing.T) {
+	const (
+		traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+		spanID  = "00f067aa0ba902b7"
+	)
+	f := newFixture(t)
+	resp := f.post(t, `[{"jsonrpc":"2.0","id":1,"method":"echo","params":["a"]},
+		{"jsonrpc":"2.0","id":2,"method":"fail"},
+		{"jsonrpc":"2.0","method":"echo","params":["b"]},
+		{"jsonrpc":"2.0","id":4,"method":"nosuch"}]`, "traceparent: 00-"+traceID+"-"+spanID+"-01")
+	if !strings.Contains(resp, `"result":"a"`) {
+		t.Fatalf("batch answer %s", resp)
+	}
+	spans := f.spans.GetSpans()
+	if len(spans) != 5 {
+		t.Fatalf("%d spans, want the batch's and 4 calls'", len(spans))
+	}
+	var batch tracetest.SpanStub
+	for _, s := range spans {
+		if s.Name == otelrpc.BatchSpanName {
+			batch = s
+		}
+	}
+	if batch.Name == "" {
+		t.Fatalf("no batch span among %v", spans)
+	}
+	if a := attrs(batch.Attributes); a["warden.batch.size"] != "4" || a["rpc.system.name"] != "jsonrpc" {
+		t.Errorf("batch attributes %v", a)
+	}
+	if batch.SpanContext.TraceID().String() != traceID || batch.Parent.SpanID().String() != spanID {
+		t.Errorf("batch span in trace %s under %s, want the caller's", batch.SpanContext.TraceID(), batch.Parent.SpanID())
+	}
+	names := map[string]int{}
+	for _, s := range spans {
+		if s.Name == otelrpc.BatchSpanName {
+			continue
+		}
+		names[s.Name]++
+		if s.Parent.SpanID() != batch.SpanContext.SpanID() || s.SpanContext.TraceID() != batch.SpanContext.TraceID() {
+			t.Errorf("call span %s has parent %s, want the batch's %s", s.Name, s.Parent.SpanID(), batch.SpanContext.SpanID())
+		}
+		if s.EndTime.After(batch.EndTime) {
+			t.Errorf("call span %s ended after its batch", s.Name)
+		}
+	}
+	if !maps.Equal(names, map[string]int{"echo": 2, "fail": 1, "jsonrpc": 1}) {
+		t.Errorf("call spans %v", names)
+	}
+}
+
+// TestGauges: open WebSocket connections and subscriptions, and the
+// revocation feed's lag, are read at collection.
+func TestGauges(t *testing.T) {
+	f := newFixture(t)
+	gauges := func() map[string]float64 {
+		out := map[string]float64{}
+		rm := f.metrics(t)
+		for _, name := range []string{otelrpc.MetricWebSockets, otelrpc.MetricSubscriptions, otelrpc.MetricRevocationsLag} {
+			m, ok := findMetric(rm, name)
+			if !ok {
+				continue
+			}
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				for _, dp := range d.DataPoints {
+					out[name] += float64(dp.Value)
+				}
+			case metricdata.Gauge[float64]:
+				for _, dp := range d.DataPoints {
+					out[name] += dp.Value
+				}
+			}
+		}
+		return out
+	}
+	f.feed.lagMillis.Store(-1) // not read yet: no lag reported
+	if g := gauges(); g[otelrpc.MetricWebSockets] != 0 || g[otelrpc.MetricSubscriptions] != 0 {
+		t.Fatalf("before any client: %v", g)
+	}
+	if _, ok := gauges()[otelrpc.MetricRevocationsLag]; ok {
+		t.Error("a lag was reported before the feed's first read")
+	}
+
+	ctx := context.Background()
+	c, err := transport.Dial(ctx, "ws"+strings.TrimPrefix(f.url, "http"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Subscribe(ctx, "ticks", nil); err != nil {
+		t.Fatal(err)
+	}
+	f.feed.lagMillis.Store(1500)
+	g := gauges()
+	if g[otelrpc.MetricWebSockets] != 1 || g[otelrpc.MetricSubscriptions] != 1 || g[otelrpc.MetricRevocationsLag] != 1.5 {
+		t.Errorf("with one client subscribed and a 1.5 s lag: %v", g)
+	}
+	_ = c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for g := gauges(); g[otelrpc.MetricWebSockets] != 0 || g[otelrpc.MetricSubscriptions] != 0; g = gauges() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the client left: %v", g)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -117,11 +245,12 @@ func TestAuthResult(t *testing.T) {
 			t.Errorf("warden.auth.result = %q on a public method, want none", r)
 		}
 	})
-	t.Run("handler's own -32001", func(t *testing.T) {
+	t.Run("public method's own -32001", func(t *testing.T) {
 		f := newFixture(t)
 		f.post(t, `{"jsonrpc":"2.0","id":1,"method":"sign_in","params":{"username":"alice","password":"wrong"}}`)
-		if r := attrs(f.only(t).Attributes)["warden.auth.result"]; r != "invalid" {
-			t.Errorf("warden.auth.result = %q, want invalid", r)
+		a := attrs(f.only(t).Attributes)
+		if r, ok := a["warden.auth.result"]; ok || a["rpc.response.status_code"] != "-32001" {
+			t.Errorf("warden.auth.result = %q, code %q; want none, since a public method has no check, and -32001", r, a["rpc.response.status_code"])
 		}
 	})
 }
