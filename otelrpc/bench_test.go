@@ -8,25 +8,50 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/wardenrpc/warden/otelrpc"
 	"github.com/wardenrpc/warden/rpc"
 	"github.com/wardenrpc/warden/transport"
 )
 
-// benchServer returns a server with one method, add, traced and measured
-// by an SDK that samples every span and batches them to an exporter that
-// drops them, or with no interceptor at all.
-func benchServer(b *testing.B, on bool) *rpc.Server {
+// Telemetry settings the benchmarks compare.
+type telemetryMode int
+
+const (
+	off       telemetryMode = iota // no interceptor
+	metrics                        // metrics only: the tracer provider is a no-op
+	sampled1                       // metrics, and traces sampled at 1% as in production
+	sampleAll                      // metrics, and every call traced
+)
+
+var modes = []struct {
+	name string
+	mode telemetryMode
+}{{"off", off}, {"metrics", metrics}, {"sampled1pct", sampled1}, {"sampleAll", sampleAll}}
+
+// benchServer returns a server with one method, add, with the given
+// telemetry. Spans go to a batcher whose exporter drops them, and metrics
+// to a reader that is never read, so that what is measured is the
+// interceptor and the SDK's recording, not an export.
+func benchServer(b *testing.B, mode telemetryMode) *rpc.Server {
 	b.Helper()
 	var opts []rpc.Option
-	if on {
-		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+	if mode != off {
 		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
-		b.Cleanup(func() {
-			_ = tp.Shutdown(context.Background())
-			_ = mp.Shutdown(context.Background())
-		})
+		b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+		var tp trace.TracerProvider = noop.NewTracerProvider()
+		if mode != metrics {
+			sampler := sdktrace.AlwaysSample()
+			if mode == sampled1 {
+				sampler = sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.01))
+			}
+			sdk := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler),
+				sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+			b.Cleanup(func() { _ = sdk.Shutdown(context.Background()) })
+			tp = sdk
+		}
 		tel := otelrpc.New(otelrpc.WithTracerProvider(tp), otelrpc.WithMeterProvider(mp))
 		opts = append(opts, rpc.WithInterceptors(tel.Interceptor()), rpc.WithBatchInterceptors(tel.BatchInterceptor()))
 	}
@@ -38,15 +63,12 @@ func benchServer(b *testing.B, on bool) *rpc.Server {
 }
 
 // BenchmarkHandle is one call through Server.Handle, in process: the
-// interceptor's whole cost against the engine's alone.
+// interceptor's whole cost, and the SDK's, against the engine's alone.
 func BenchmarkHandle(b *testing.B) {
 	msg := []byte(`{"jsonrpc":"2.0","id":1,"method":"add","params":[1,2]}`)
-	for _, c := range []struct {
-		name string
-		on   bool
-	}{{"off", false}, {"on", true}} {
-		b.Run(c.name, func(b *testing.B) {
-			srv := benchServer(b, c.on)
+	for _, m := range modes {
+		b.Run(m.name, func(b *testing.B) {
+			srv := benchServer(b, m.mode)
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -61,12 +83,9 @@ func BenchmarkHandle(b *testing.B) {
 // BenchmarkHTTP is one call over HTTP on loopback, with a traceparent, as
 // a service sees it.
 func BenchmarkHTTP(b *testing.B) {
-	for _, c := range []struct {
-		name string
-		on   bool
-	}{{"off", false}, {"on", true}} {
-		b.Run(c.name, func(b *testing.B) {
-			ts := httptest.NewServer(transport.NewHandler(benchServer(b, c.on)))
+	for _, m := range modes {
+		b.Run(m.name, func(b *testing.B) {
+			ts := httptest.NewServer(transport.NewHandler(benchServer(b, m.mode)))
 			defer ts.Close()
 			cl, err := transport.Dial(context.Background(), ts.URL,
 				transport.WithHeader("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))

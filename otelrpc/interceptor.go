@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/wardenrpc/warden/rpc"
 	"github.com/wardenrpc/warden/transport"
@@ -53,7 +54,7 @@ var (
 // [Telemetry.Interceptor] and [Telemetry.BatchInterceptor] to
 // rpc.NewServer. It is safe for concurrent use.
 type Telemetry struct {
-	tracer   trace.Tracer
+	tracer   trace.Tracer // nil when tracing is off
 	prop     propagation.TextMapPropagator
 	duration metric.Float64Histogram
 
@@ -68,9 +69,9 @@ type Telemetry struct {
 // providers that opts name.
 func New(opts ...Option) *Telemetry {
 	cfg := newConfig(opts)
-	t := &Telemetry{
-		tracer: cfg.tp.Tracer(ScopeName),
-		prop:   cfg.prop,
+	t := &Telemetry{prop: cfg.prop}
+	if _, off := cfg.tp.(noop.TracerProvider); !off {
+		t.tracer = cfg.tp.Tracer(ScopeName)
 	}
 	t.makeInstruments(cfg.mp.Meter(ScopeName))
 	return t
@@ -94,6 +95,10 @@ type batchKey struct{}
 func (t *Telemetry) batch(ctx context.Context, size int, run func(context.Context)) {
 	if h := transport.HeadersFrom(ctx); h != nil {
 		ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(h))
+	}
+	if t.tracer == nil {
+		run(ctx)
+		return
 	}
 	ctx, span := t.tracer.Start(ctx, BatchSpanName, trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(systemJSONRPC, protocol20, KeyBatchSize.Int(size)))
@@ -130,27 +135,21 @@ func (t *Telemetry) wrap(next rpc.Handler) rpc.Handler {
 			mt = t.methodTelemetry(req.Method)
 			cached.Store(mt)
 		}
-		if ctx.Value(batchKey{}) == nil {
-			if h := transport.HeadersFrom(ctx); h != nil {
-				ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(h))
+		span := noSpan
+		if t.tracer != nil {
+			if ctx.Value(batchKey{}) == nil {
+				if h := transport.HeadersFrom(ctx); h != nil {
+					ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(h))
+				}
 			}
-		}
-		ctx, span := t.tracer.Start(ctx, mt.spanName, mt.startOpts...)
-		if span.IsRecording() {
-			if id, ok := truncated(req.ID, true); ok {
-				span.SetAttributes(KeyRequestID.String(id))
-			}
-			if !req.Method.Registered() {
-				name, _ := truncated([]byte(req.Name), false)
-				span.SetAttributes(KeyMethodOriginal.String(name))
-			}
+			ctx, span = t.tracer.Start(ctx, mt.spanName, mt.startOpts...)
 		}
 		mt.active.Add(1)
 
 		done := false
 		defer func() {
 			if !done { // a panic: the engine answers -32603 and logs it
-				t.end(ctx, span, mt, start, rpc.CodeInternalError, "Internal error", "")
+				t.end(ctx, span, mt, req, start, rpc.CodeInternalError, "Internal error", "")
 			}
 		}()
 		res, err = next(ctx, req)
@@ -159,10 +158,13 @@ func (t *Telemetry) wrap(next rpc.Handler) rpc.Handler {
 		if e := rpc.ErrorOf(err); e != nil {
 			code, message = e.Code, e.Message
 		}
-		t.end(ctx, span, mt, start, code, message, rpc.AuthResult(req.Method, err))
+		t.end(ctx, span, mt, req, start, code, message, rpc.AuthResult(req.Method, err))
 		return res, err
 	}
 }
+
+// noSpan stands for the span of a call when tracing is off.
+var noSpan = trace.SpanFromContext(context.Background())
 
 // methodTelemetry returns the method's shared telemetry, made once per
 // method: every method that is not registered shares one.
@@ -185,10 +187,10 @@ func (t *Telemetry) methodTelemetry(m *rpc.Method) *methodTelemetry {
 		name:     m.Name,
 		spanName: spanName,
 		method:   method,
-		startOpts: []trace.SpanStartOption{
-			trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(systemJSONRPC, method, protocol20),
-		},
+		// The method's attributes are set once a span is known to record
+		// (see endAttrs): start options are applied to every span, sampled
+		// or not, and attributes given there are copied each time.
+		startOpts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)},
 		activeAttrs: metric.WithAttributeSet(attribute.NewSet(systemJSONRPC, method)),
 	}
 	t.methods = append(t.methods, mt)
@@ -208,31 +210,48 @@ func outcomeAttrs(code int, auth string) []attribute.KeyValue {
 	return kvs
 }
 
-// series is one metric series of a method: the record option for its
+// series is one metric series of a method: the options for its
 // measurements, and the attributes that say how its calls ended, for
 // their spans.
 type series struct {
-	rec   metric.RecordOption
+	rec   []metric.RecordOption // one option, made once: a variadic call would allocate
 	attrs []attribute.KeyValue
 }
 
-func (t *Telemetry) end(ctx context.Context, span trace.Span, mt *methodTelemetry, start time.Time, code int, message, auth string) {
+func (t *Telemetry) end(ctx context.Context, span trace.Span, mt *methodTelemetry, req *rpc.Request, start time.Time, code int, message, auth string) {
 	elapsed := time.Since(start).Seconds()
 	key := seriesKey{code, auth}
 	v, ok := mt.series.Load(key)
 	if !ok {
 		attrs := outcomeAttrs(code, auth)
 		all := append([]attribute.KeyValue{systemJSONRPC, mt.method}, attrs...)
-		v, _ = mt.series.LoadOrStore(key, series{metric.WithAttributeSet(attribute.NewSet(all...)), attrs})
+		v, _ = mt.series.LoadOrStore(key, series{[]metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(all...))}, attrs})
 	}
 	s := v.(series)
 	if span.IsRecording() {
-		span.SetAttributes(s.attrs...)
+		span.SetAttributes(endAttrs(mt, req, s.attrs)...)
 		if code != 0 {
 			span.SetStatus(codes.Error, message)
 		}
 	}
 	span.End()
-	t.duration.Record(ctx, elapsed, s.rec)
+	t.duration.Record(ctx, elapsed, s.rec...)
 	mt.active.Add(-1)
+}
+
+// endAttrs returns the attributes a recording span gets as its call ends,
+// in one slice, so that the span grows its own once: the system's, the
+// method's, the id, the name sent for a method that is not registered, and
+// how the call ended.
+func endAttrs(mt *methodTelemetry, req *rpc.Request, outcome []attribute.KeyValue) []attribute.KeyValue {
+	kvs := make([]attribute.KeyValue, 0, 5+len(outcome))
+	kvs = append(kvs, systemJSONRPC, mt.method, protocol20)
+	if id, ok := truncated(req.ID, true); ok {
+		kvs = append(kvs, KeyRequestID.String(id))
+	}
+	if !req.Method.Registered() {
+		name, _ := truncated([]byte(req.Name), false)
+		kvs = append(kvs, KeyMethodOriginal.String(name))
+	}
+	return append(kvs, outcome...)
 }
