@@ -33,8 +33,9 @@
 //	warden.auth.result        see below
 //
 // A failed call sets the span's status to Error, with the message the
-// caller is sent. Params, results, tokens and subjects are never
-// recorded: a span says what was called and how it ended, not with what.
+// caller is sent. Params, results and tokens are never recorded: a span
+// says what was called and how it ended, not with what. The caller's
+// subject is recorded, as enduser.id, only with [WithSubject].
 //
 // warden.auth.result is the security outcome of a method with a
 // requirement, as rpc.AuthResult reads it from the call's error, never

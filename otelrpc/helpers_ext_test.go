@@ -41,6 +41,14 @@ func (s scopes) HasScope(scope string) bool {
 	return false
 }
 
+// named is a credential that names its subject.
+type named struct {
+	scopes
+	subject string
+}
+
+func (n named) CredentialSubject() string { return n.subject }
+
 // bearer is a scheme with three fixed tokens.
 type bearer struct{}
 
@@ -50,7 +58,7 @@ func (bearer) Authenticate(_ context.Context, md rpc.Metadata) (rpc.Credential, 
 	case !ok:
 		return nil, nil
 	case tok == tokenAdmin:
-		return scopes{"admin", "user"}, nil
+		return named{scopes{"admin", "user"}, "alice"}, nil
 	case tok == tokenUser:
 		return scopes{"user"}, nil
 	case tok == tokenExpired:
@@ -72,7 +80,7 @@ type fixture struct {
 	entered, release chan struct{} // the method wait signals the first and waits for the second
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...otelrpc.Option) *fixture {
 	t.Helper()
 	f := &fixture{
 		spans: tracetest.NewInMemoryExporter(), reader: sdkmetric.NewManualReader(),
@@ -84,7 +92,7 @@ func newFixture(t *testing.T) *fixture {
 		_ = tp.Shutdown(context.Background())
 		_ = mp.Shutdown(context.Background())
 	})
-	tel := otelrpc.New(otelrpc.WithTracerProvider(tp), otelrpc.WithMeterProvider(mp))
+	tel := otelrpc.New(append([]otelrpc.Option{otelrpc.WithTracerProvider(tp), otelrpc.WithMeterProvider(mp)}, opts...)...)
 	srv := rpc.NewServer(
 		rpc.WithScheme("bearer", bearer{}),
 		rpc.WithInterceptors(tel.Interceptor()),

@@ -33,6 +33,7 @@ const (
 	KeyProtocolVersion = attribute.Key("jsonrpc.protocol.version")
 	KeyAuthResult      = attribute.Key("warden.auth.result")
 	KeyBatchSize       = attribute.Key("warden.batch.size")
+	KeyEnduserID       = attribute.Key("enduser.id") // only with WithSubject
 )
 
 // OtherMethod is the rpc.method of a call to a method that is not
@@ -55,6 +56,7 @@ var (
 // rpc.NewServer. It is safe for concurrent use.
 type Telemetry struct {
 	tracer   trace.Tracer // nil when tracing is off
+	subject  bool         // WithSubject
 	prop     propagation.TextMapPropagator
 	duration metric.Float64Histogram
 
@@ -69,7 +71,7 @@ type Telemetry struct {
 // providers that opts name.
 func New(opts ...Option) *Telemetry {
 	cfg := newConfig(opts)
-	t := &Telemetry{prop: cfg.prop}
+	t := &Telemetry{prop: cfg.prop, subject: cfg.subject}
 	if _, off := cfg.tp.(noop.TracerProvider); !off {
 		t.tracer = cfg.tp.Tracer(ScopeName)
 	}
@@ -190,7 +192,7 @@ func (t *Telemetry) methodTelemetry(m *rpc.Method) *methodTelemetry {
 		// The method's attributes are set once a span is known to record
 		// (see endAttrs): start options are applied to every span, sampled
 		// or not, and attributes given there are copied each time.
-		startOpts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)},
+		startOpts:   []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)},
 		activeAttrs: metric.WithAttributeSet(attribute.NewSet(systemJSONRPC, method)),
 	}
 	t.methods = append(t.methods, mt)
@@ -230,6 +232,11 @@ func (t *Telemetry) end(ctx context.Context, span trace.Span, mt *methodTelemetr
 	s := v.(series)
 	if span.IsRecording() {
 		span.SetAttributes(endAttrs(mt, req, s.attrs)...)
+		if t.subject {
+			if sub := subjectOf(ctx); sub != "" {
+				span.SetAttributes(KeyEnduserID.String(sub))
+			}
+		}
 		if code != 0 {
 			span.SetStatus(codes.Error, message)
 		}
@@ -254,4 +261,16 @@ func endAttrs(mt *methodTelemetry, req *rpc.Request, outcome []attribute.KeyValu
 		kvs = append(kvs, KeyMethodOriginal.String(name))
 	}
 	return append(kvs, outcome...)
+}
+
+// subjectOf returns the subject of the first credential in ctx that names
+// one, or "".
+func subjectOf(ctx context.Context) string {
+	var sub string
+	rpc.CredentialsFrom(ctx).Each(func(_ string, cred rpc.Credential) {
+		if sc, ok := cred.(rpc.SubjectCredential); ok && sub == "" {
+			sub = sc.CredentialSubject()
+		}
+	})
+	return sub
 }

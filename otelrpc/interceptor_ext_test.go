@@ -282,6 +282,24 @@ func TestNoSecrets(t *testing.T) {
 	}
 }
 
+// TestSubject: WithSubject puts the caller's subject on spans, and only
+// on spans.
+func TestSubject(t *testing.T) {
+	f := newFixture(t, otelrpc.WithSubject())
+	f.post(t, `{"jsonrpc":"2.0","id":1,"method":"admin_only"}`, "Authorization: Bearer "+tokenAdmin)
+	if got := attrs(f.only(t).Attributes)["enduser.id"]; got != "alice" {
+		t.Errorf("enduser.id = %q, want alice", got)
+	}
+	if dump := fmt.Sprintf("%+v", f.metrics(t)); strings.Contains(dump, "alice") {
+		t.Errorf("the subject reached the metrics: %s", dump)
+	}
+	f.spans.Reset()
+	f.post(t, `{"jsonrpc":"2.0","id":1,"method":"admin_only"}`)
+	if got, ok := attrs(f.only(t).Attributes)["enduser.id"]; ok {
+		t.Errorf("enduser.id = %q without credentials", got)
+	}
+}
+
 // TestMetrics: the duration histogram counts calls by method and outcome,
 // and the in-flight counter returns to zero.
 func TestMetrics(t *testing.T) {

@@ -8,9 +8,10 @@ import (
 )
 
 type config struct {
-	tp   trace.TracerProvider
-	mp   metric.MeterProvider
-	prop propagation.TextMapPropagator
+	tp      trace.TracerProvider
+	mp      metric.MeterProvider
+	prop    propagation.TextMapPropagator
+	subject bool
 }
 
 // Option configures [Interceptor].
@@ -47,6 +48,14 @@ func WithPropagator(p propagation.TextMapPropagator) Option {
 		}
 	}
 }
+
+// WithSubject records, on each span that records, the subject of the
+// caller's credential as enduser.id: the first credential that ran for
+// the call and names a subject (rpc.SubjectCredential, as
+// *security.Principal does). Off by default: a subject is personal data,
+// and tracing backends are rarely where it should go. Metrics never carry
+// it.
+func WithSubject() Option { return func(c *config) { c.subject = true } }
 
 func newConfig(opts []Option) config {
 	c := config{prop: propagation.TraceContext{}}
