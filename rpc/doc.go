@@ -69,8 +69,10 @@
 //     readable. Unknown members are ignored. A request without an id is a
 //     notification: it gets no response, even on error, unless the request
 //     itself is invalid.
-//  4. The method is looked up (-32601 if absent) and its interceptor chain
-//     runs. Innermost, in this order: the requirement is checked against the
+//  4. The method is looked up and its interceptor chain runs; a method
+//     that is not registered runs the chain of a stand-in whose innermost
+//     step is -32601, so that interceptors can count it (see
+//     [Method.Registered]). Innermost, in this order: the requirement is checked against the
 //     credentials in the context; the params are decoded; injected arguments
 //     are resolved; the function is called.
 //  5. Errors become responses. An *[Error], or any error implementing
@@ -94,7 +96,8 @@
 // # Batches
 //
 // Items run concurrently, at most [WithBatchConcurrency] at once (8), and
-// their responses keep request order. Two limits bound what a batch may
+// their responses keep request order. A [BatchInterceptor] wraps the
+// running of a batch's items, to give them a common parent span, say. Two limits bound what a batch may
 // cost:
 //
 //   - Items: a batch holds at most [WithBatchLimit] items (100). None of a
