@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -247,8 +246,23 @@ func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
+// otherMethod names every method that is not registered, in the access
+// log: OpenTelemetry's value for an unknown method. The name the caller
+// sent is theirs to choose, and could hold anything.
+const otherMethod = "_OTHER"
+
+// methodName is m's name for the log and the metrics.
+func methodName(m *rpc.Method) string {
+	if !m.Registered() {
+		return otherMethod
+	}
+	return m.Name
+}
+
 // logCalls logs every call's method, outcome and duration: never its
-// params, which hold passwords and tokens.
+// params, which hold passwords and tokens. For a protected method it adds
+// what the security check came to (rpc.AuthResult); a call that failed
+// later, in its handler, passed it.
 func logCalls(logger *slog.Logger) rpc.Interceptor {
 	return func(next rpc.Handler) rpc.Handler {
 		return func(ctx context.Context, req *rpc.Request) (any, error) {
@@ -258,51 +272,16 @@ func logCalls(logger *slog.Logger) rpc.Interceptor {
 			if rpc.SessionFrom(ctx) != nil {
 				transport = "ws"
 			}
-			attrs := []any{"method", req.Method.Name, "transport", transport, "client", clientAddr(ctx),
+			attrs := []any{"method", methodName(req.Method), "transport", transport, "client", clientAddr(ctx),
 				"duration", time.Since(start).Round(time.Microsecond)}
-			if err != nil {
-				attrs = append(attrs, "code", errorCode(err))
+			if e := rpc.ErrorOf(err); e != nil {
+				attrs = append(attrs, "code", e.Code)
 			}
-			if !req.Method.Public() {
-				attrs = append(attrs, "auth", authResult(err))
+			if auth := rpc.AuthResult(req.Method, err); auth != "" {
+				attrs = append(attrs, "auth", auth)
 			}
 			logger.Info("call", attrs...)
 			return res, err
 		}
 	}
-}
-
-// authResult is what the security check of a protected call came to, for
-// the access log: ok, forbidden, or the -32001 reason (missing, invalid,
-// expired, revoked), or unknown for an internal error. A call that failed
-// later, in its handler, passed it.
-func authResult(err error) string {
-	var re *rpc.Error
-	if err == nil || !errors.As(err, &re) {
-		return "ok"
-	}
-	switch re.Code {
-	case rpc.CodeForbidden:
-		return "forbidden"
-	case rpc.CodeInternalError:
-		return "unknown" // the check may not have decided (stale revocations)
-	case rpc.CodeUnauthorized:
-		if d, ok := re.Data.(rpc.UnauthorizedData); ok && d.Reason != "" {
-			return d.Reason
-		}
-		return rpc.ReasonInvalid
-	}
-	return "ok"
-}
-
-func errorCode(err error) int {
-	var c rpc.Coder
-	if errors.As(err, &c) {
-		return c.ErrorCode()
-	}
-	var ae *rpc.AuthError
-	if errors.As(err, &ae) {
-		return rpc.CodeUnauthorized
-	}
-	return rpc.CodeServerError
 }

@@ -272,9 +272,10 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// Every call gets one access log line with its method, transport and, for
-// a protected method, the outcome of its security check; never its params,
-// so no password or token.
+// Every call gets one access log line with its method (_OTHER for one that
+// is not registered), transport and, for a protected method, the outcome
+// of its security check; never its params, so no password or token, nor
+// the name of a method that is not registered.
 func TestAccessLog(t *testing.T) {
 	var logs lockedBuffer
 	_, ts := newTestAppLogging(t, openTestStore(t, ":memory:"), options{}, slog.New(slog.NewTextHandler(&logs, nil)))
@@ -286,6 +287,7 @@ func TestAccessLog(t *testing.T) {
 	wantCode(t, err, rpc.CodeUnauthorized)
 	wantCode(t, dial(t, ts.URL+APIPath, transport.WithBearer(p.AccessToken)).Call(ctxT(t), "list_users", nil, nil), rpc.CodeForbidden)
 	wantUser(t, dial(t, wsURL(ts), transport.WithBearer(p.AccessToken)), "logged")
+	wantCode(t, c.Call(ctxT(t), "probe_unknown_method", []string{"secret-password"}, nil), rpc.CodeMethodNotFound)
 
 	text := logs.String()
 	for _, want := range []string{
@@ -295,17 +297,19 @@ func TestAccessLog(t *testing.T) {
 		"auth=ok",
 		"auth=missing",
 		"auth=forbidden",
+		"method=_OTHER transport=http client=127.0.0.1",
+		"code=-32601",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("no log line holds %q:\n%s", want, text)
 		}
 	}
 	for _, line := range strings.Split(text, "\n") {
-		if strings.Contains(line, "method=sign_up") && strings.Contains(line, "auth=") {
-			t.Errorf("a public method's line has an auth result: %s", line)
+		if (strings.Contains(line, "method=sign_up") || strings.Contains(line, "method=_OTHER")) && strings.Contains(line, "auth=") {
+			t.Errorf("a public or unknown method's line has an auth result: %s", line)
 		}
 	}
-	for _, secret := range []string{"secret-password", p.AccessToken, p.RefreshToken, "eyJ"} {
+	for _, secret := range []string{"secret-password", p.AccessToken, p.RefreshToken, "eyJ", "probe_unknown_method"} {
 		if strings.Contains(text, secret) {
 			t.Errorf("the log holds a secret %.12q…", secret)
 		}
