@@ -40,6 +40,7 @@ type app struct {
 	throttle    *security.Throttle
 	slots       *hashSlots     // hashing slots per client address
 	proxies     []netip.Prefix // peers trusted to say who the client is
+	metrics     *metrics       // nil without -metrics
 	logger      *slog.Logger
 }
 
@@ -50,6 +51,7 @@ type options struct {
 	maxStaleness   time.Duration    // the revocation cache's bound; 0 means the default
 	now            func() time.Time // the throttle's clock; nil means time.Now
 	refreshGrace   *time.Duration   // the refresh grace window; nil means the default
+	metrics        bool             // serve GET /metrics
 }
 
 // newApp builds the token machinery on secret and store. Revocations are
@@ -87,9 +89,13 @@ func newApp(store Store, secret []byte, o options, logger *slog.Logger) (*app, e
 	if err != nil {
 		return nil, err
 	}
-	return &app{store: store, users: newUserCache(store, time.Second, 10000), revocations: cache, hasher: h, issuer: iss, throttle: th,
+	a := &app{store: store, users: newUserCache(store, time.Second, 10000), revocations: cache, hasher: h, issuer: iss, throttle: th,
 		slots: newHashSlots(hashSlotsPerAddress), proxies: o.trustedProxies, logger: logger,
-		audit: newAuditFeed(store, logger)}, nil
+		audit: newAuditFeed(store, logger)}
+	if o.metrics {
+		a.metrics = newMetrics()
+	}
+	return a, nil
 }
 
 // run follows the store's revocations and audit events, and sweeps
@@ -130,6 +136,10 @@ func (a *app) run(ctx context.Context) {
 // rpcServer declares the bearer scheme and the providers, and registers
 // the tutorial's methods.
 func (a *app) rpcServer() *rpc.Server {
+	interceptors := []rpc.Interceptor{logCalls(a.logger)}
+	if a.metrics != nil {
+		interceptors = append(interceptors, a.metrics.interceptor())
+	}
 	bearer := security.NewBearer(a.issuer.Verifier(),
 		security.WithSchemeDescription("An access token from sign_in, refresh or the token command."),
 		security.WithSchemeScopes(map[string]string{ScopeAdmin: "See and delete users, and follow sign-ins (list_users, delete_user, audit_subscribe)."}))
@@ -140,7 +150,7 @@ func (a *app) rpcServer() *rpc.Server {
 		rpc.ProvideSession(),
 		rpc.Provide(a.currentUser),
 		rpc.Provide(a.auditStart),
-		rpc.WithInterceptors(logCalls(a.logger)),
+		rpc.WithInterceptors(interceptors...),
 	)
 	srv.MustRegister("sign_up", a.signUp,
 		rpc.Summary("Creates a user."),
@@ -192,9 +202,10 @@ func (a *app) rpcServer() *rpc.Server {
 }
 
 // handler returns the server's routes: JSON-RPC at APIPath (with or
-// without a trailing slash), GET /openrpc.json and GET /healthz, behind
-// the middleware that records the client's address. url is the API's
-// address, for the document.
+// without a trailing slash), GET /openrpc.json, GET /healthz, and with
+// -metrics GET /metrics, behind the middleware that records the client's
+// address. url is the API's address, for the document. It is called once
+// per app.
 func (a *app) handler(url string) (http.Handler, *transport.Handler, error) {
 	srv := a.rpcServer()
 	if err := rpc.RegisterAuthenticate(srv); err != nil {
@@ -220,6 +231,10 @@ func (a *app) handler(url string) (http.Handler, *transport.Handler, error) {
 	mux.Handle("GET /docs", page)
 	mux.Handle("GET /docs/", page)
 	mux.HandleFunc("GET /healthz", a.healthz)
+	if a.metrics != nil {
+		a.metrics.watch(api, srv, a.revocations)
+		mux.Handle("GET /metrics", a.metrics.handler(a.logger))
+	}
 	return withClientAddr(mux, a.proxies), api, nil
 }
 
@@ -247,8 +262,9 @@ func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // otherMethod names every method that is not registered, in the access
-// log: OpenTelemetry's value for an unknown method. The name the caller
-// sent is theirs to choose, and could hold anything.
+// log and the metrics: OpenTelemetry's value for an unknown method. The
+// name the caller sent is theirs to choose; it could hold anything, and a
+// series per name would grow without bound.
 const otherMethod = "_OTHER"
 
 // methodName is m's name for the log and the metrics.

@@ -555,6 +555,8 @@ func TestCommandLine(t *testing.T) {
 		want string
 	}{
 		{[]string{"-h"}, 0, "auth token -u NAME"},
+		{[]string{"-h"}, 0, "-metrics"},
+		{[]string{"-h"}, 0, "keep it off the internet"},
 		{[]string{"token", "-h"}, 0, "Usage: auth token"},
 		{[]string{"-nope"}, 2, "flag provided but not defined: -nope"},
 		{[]string{"-log-level", "loud"}, 1, "-log-level"},

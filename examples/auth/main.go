@@ -58,7 +58,16 @@
 // to read and call every method at GET /docs, and a health check at
 // GET /healthz.
 //
-//	go run ./examples/auth [-addr 127.0.0.1:8080] [-db auth.db|postgres://…] [-trusted-proxy 10.0.0.0/8] [-max-staleness 5s]
+// With -metrics, GET /metrics serves Prometheus metrics on the same
+// listener, without authentication: call durations by method, error code
+// and security outcome, calls running, open WebSockets and subscriptions,
+// the revocation feed's lag, and the Go runtime's and the process's
+// series. No series names a user, a token, a param, or a method that is
+// not registered (those are all _OTHER). Do not expose it to the
+// internet: let the reverse proxy refuse /metrics, and scrape the
+// instance directly.
+//
+//	go run ./examples/auth [-addr 127.0.0.1:8080] [-db auth.db|postgres://…] [-trusted-proxy 10.0.0.0/8] [-max-staleness 5s] [-metrics]
 //	go run ./examples/auth token -u NAME [-d 1h] [-scope admin] [-db auth.db|postgres://…]
 //
 // The second form prints an access token for an existing user, signed with
@@ -147,6 +156,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	proxyList := fs.String("trusted-proxy", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For is believed")
 	maxStale := fs.Duration("max-staleness", security.DefaultMaxStaleness, "how stale the revocation state may grow before protected calls fail closed")
 	grace := fs.Duration("refresh-grace", security.DefaultRefreshGrace, "how long a spent refresh token still buys the same rotation (two tabs refreshing at once); 0 turns it off")
+	withMetrics := fs.Bool("metrics", false, "serve Prometheus metrics at GET /metrics on the API's listener, without authentication: keep it off the internet (let the reverse proxy refuse /metrics)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -184,7 +194,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := recordSecretSource(ctx, store, source, secret); err != nil {
 		return err
 	}
-	a, err := newApp(store, secret, options{scryptLn: ln, trustedProxies: proxies, maxStaleness: *maxStale, refreshGrace: grace}, logger)
+	a, err := newApp(store, secret, options{scryptLn: ln, trustedProxies: proxies, maxStaleness: *maxStale, refreshGrace: grace, metrics: *withMetrics}, logger)
 	if err != nil {
 		return err
 	}
@@ -221,7 +231,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// client holds a connection or an answer for ever.
 	hs := transport.NewServer(h)
 	hs.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
-	logger.Info("listening", "addr", l.Addr().String(), "url", url, "db", redactURL(*dbPath), "secret", source)
+	logger.Info("listening", "addr", l.Addr().String(), "url", url, "db", redactURL(*dbPath), "secret", source, "metrics", *withMetrics)
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(l) }()
