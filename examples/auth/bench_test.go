@@ -3,14 +3,16 @@ package main
 // Benchmarks of the auth example as its clients meet it: require_token over
 // loopback HTTP with 32 clients at once, and over WebSocket on signed-in
 // connections with 8 connections × 16 calls in flight, each beside a raw
-// baseline doing the same work in the same run. The server logs every call
-// as it does in production (text, formatted, then discarded).
+// baseline doing the same work in the same run, and the metrics
+// interceptor's cost in process. The server logs every call as it does in
+// production (text, formatted, then discarded).
 //
 //	go test -run '^$' -bench . -benchmem ./examples/auth/
 //
 // The PostgreSQL variants need PostgreSQL (see internal/pgtest).
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -29,6 +31,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wardenrpc/warden/internal/pgtest"
+	"github.com/wardenrpc/warden/rpc"
 	"github.com/wardenrpc/warden/security"
 )
 
@@ -392,4 +395,73 @@ func BenchmarkRevocationPropagation(b *testing.B) {
 			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 		})
 	}
+}
+
+// BenchmarkMetricsInterceptor: the example's require_token through
+// rpc.Server.Handle in process, as a transport hands it a request with a
+// bearer header, with -metrics and without, in the same run. The
+// difference is what the metrics interceptor costs a call.
+func BenchmarkMetricsInterceptor(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("metrics=%v", on), func(b *testing.B) {
+			store := openTestStore(b, filepath.Join(b.TempDir(), "auth.db"))
+			a, err := newApp(store, []byte(benchSecret), options{scryptLn: 4, metrics: on}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				a.run(ctx)
+			}()
+			b.Cleanup(func() {
+				cancel()
+				<-done
+			})
+			for a.revocations.Health() != nil {
+				time.Sleep(time.Millisecond)
+			}
+			srv := a.rpcServer()
+			u := User{ID: "bench-user", Username: "bench", CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
+			if err := store.CreateUser(ctx, u, "$scrypt$unused"); err != nil {
+				b.Fatal(err)
+			}
+			pair, err := a.issuer.Issue(ctx, security.Grant{Subject: u.ID, TTL: time.Hour})
+			if err != nil {
+				b.Fatal(err)
+			}
+			header := http.Header{"Authorization": {"Bearer " + pair.AccessToken}}
+			body, want := []byte(requireTokenBody), []byte(`"username":"bench"`)
+			call := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if out := srv.Handle(rpc.WithCredentials(call, srv.Authenticate(header)), body); !bytes.Contains(out, want) {
+					b.Fatalf("answer %s lacks %s", out, want)
+				}
+			}
+			if on {
+				if n := callsCounted(b, a.metrics); n != uint64(b.N) {
+					b.Fatalf("the histogram counted %d calls of %d", n, b.N)
+				}
+			}
+		})
+	}
+}
+
+// callsCounted is the number of calls m's duration histogram holds.
+func callsCounted(b *testing.B, m *metrics) uint64 {
+	families, err := m.reg.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n uint64
+	for _, f := range families {
+		if f.GetName() == "warden_rpc_server_call_duration_seconds" {
+			for _, s := range f.GetMetric() {
+				n += s.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	return n
 }
