@@ -107,14 +107,14 @@ func (s *Server) runBatch(ctx context.Context, size int, run func(context.Contex
 			run(ctx)
 		}
 	}
-	s.wrapBatch(0, ctx, size, once)
+	s.wrapBatch(ctx, 0, size, once)
 	once(ctx)
 }
 
-func (s *Server) wrapBatch(i int, ctx context.Context, size int, run func(context.Context)) {
+func (s *Server) wrapBatch(ctx context.Context, i, size int, run func(context.Context)) {
 	if i == len(s.cfg.batchInterceptors) {
 		run(ctx)
 		return
 	}
-	s.cfg.batchInterceptors[i](ctx, size, func(ctx context.Context) { s.wrapBatch(i+1, ctx, size, run) })
+	s.cfg.batchInterceptors[i](ctx, size, func(ctx context.Context) { s.wrapBatch(ctx, i+1, size, run) })
 }
