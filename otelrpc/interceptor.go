@@ -2,6 +2,7 @@ package otelrpc
 
 import (
 	"context"
+	"maps"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -115,7 +116,8 @@ type methodTelemetry struct {
 	spanName  string
 	method    attribute.KeyValue // rpc.method
 	startOpts []trace.SpanStartOption
-	series    sync.Map // seriesKey → metric.RecordOption
+	series    atomic.Pointer[map[seriesKey]*series] // copied on write: read without a lock
+	seriesMu  sync.Mutex                            // held to add a series
 
 	active      atomic.Int64 // calls running now
 	activeAttrs metric.ObserveOption
@@ -222,14 +224,7 @@ type series struct {
 
 func (t *Telemetry) end(ctx context.Context, span trace.Span, mt *methodTelemetry, req *rpc.Request, start time.Time, code int, message, auth string) {
 	elapsed := time.Since(start).Seconds()
-	key := seriesKey{code, auth}
-	v, ok := mt.series.Load(key)
-	if !ok {
-		attrs := outcomeAttrs(code, auth)
-		all := append([]attribute.KeyValue{systemJSONRPC, mt.method}, attrs...)
-		v, _ = mt.series.LoadOrStore(key, series{[]metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(all...))}, attrs})
-	}
-	s := v.(series)
+	s := mt.seriesOf(seriesKey{code, auth})
 	if span.IsRecording() {
 		span.SetAttributes(endAttrs(mt, req, s.attrs)...)
 		if t.subject {
@@ -244,6 +239,32 @@ func (t *Telemetry) end(ctx context.Context, span trace.Span, mt *methodTelemetr
 	span.End()
 	t.duration.Record(ctx, elapsed, s.rec...)
 	mt.active.Add(-1)
+}
+
+// seriesOf returns the method's series for an outcome, made on its first
+// call.
+func (mt *methodTelemetry) seriesOf(key seriesKey) *series {
+	if m := mt.series.Load(); m != nil {
+		if s, ok := (*m)[key]; ok {
+			return s
+		}
+	}
+	mt.seriesMu.Lock()
+	defer mt.seriesMu.Unlock()
+	old := map[seriesKey]*series{}
+	if m := mt.series.Load(); m != nil {
+		if s, ok := (*m)[key]; ok {
+			return s
+		}
+		old = *m
+	}
+	attrs := outcomeAttrs(key.code, key.auth)
+	all := append([]attribute.KeyValue{systemJSONRPC, mt.method}, attrs...)
+	s := &series{[]metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(all...))}, attrs}
+	next := maps.Clone(old)
+	next[key] = s
+	mt.series.Store(&next)
+	return s
 }
 
 // endAttrs returns the attributes a recording span gets as its call ends,
