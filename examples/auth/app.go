@@ -41,6 +41,7 @@ type app struct {
 	slots       *hashSlots     // hashing slots per client address
 	proxies     []netip.Prefix // peers trusted to say who the client is
 	metrics     *metrics       // nil without -metrics
+	noAccessLog bool           // -access-log=false
 	logger      *slog.Logger
 }
 
@@ -52,6 +53,7 @@ type options struct {
 	now            func() time.Time // the throttle's clock; nil means time.Now
 	refreshGrace   *time.Duration   // the refresh grace window; nil means the default
 	metrics        bool             // serve GET /metrics
+	noAccessLog    bool             // no line per call
 }
 
 // newApp builds the token machinery on secret and store. Revocations are
@@ -91,7 +93,7 @@ func newApp(store Store, secret []byte, o options, logger *slog.Logger) (*app, e
 	}
 	a := &app{store: store, users: newUserCache(store, time.Second, 10000), revocations: cache, hasher: h, issuer: iss, throttle: th,
 		slots: newHashSlots(hashSlotsPerAddress), proxies: o.trustedProxies, logger: logger,
-		audit: newAuditFeed(store, logger)}
+		audit: newAuditFeed(store, logger), noAccessLog: o.noAccessLog}
 	if o.metrics {
 		a.metrics = newMetrics()
 	}
@@ -136,9 +138,13 @@ func (a *app) run(ctx context.Context) {
 // rpcServer declares the bearer scheme and the providers, and registers
 // the tutorial's methods.
 func (a *app) rpcServer() *rpc.Server {
-	interceptors := []rpc.Interceptor{logCalls(a.logger)}
+	// Metrics first, so that they time what the access log costs too.
+	var interceptors []rpc.Interceptor
 	if a.metrics != nil {
 		interceptors = append(interceptors, a.metrics.interceptor())
+	}
+	if !a.noAccessLog {
+		interceptors = append(interceptors, logCalls(a.logger))
 	}
 	bearer := security.NewBearer(a.issuer.Verifier(),
 		security.WithSchemeDescription("An access token from sign_in, refresh or the token command."),

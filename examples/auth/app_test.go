@@ -315,3 +315,17 @@ func TestAccessLog(t *testing.T) {
 		}
 	}
 }
+
+// TestAccessLogOff: -access-log=false leaves calls unlogged, and the
+// server's other lines in place.
+func TestAccessLogOff(t *testing.T) {
+	var logs lockedBuffer
+	_, ts := newTestAppLogging(t, openTestStore(t, ":memory:"), options{noAccessLog: true}, slog.New(slog.NewTextHandler(&logs, nil)))
+	c := dial(t, ts.URL+APIPath)
+	signUp(t, c, "quiet", "secret-password")
+	_, err := requireToken(t, c)
+	wantCode(t, err, rpc.CodeUnauthorized)
+	if text := logs.String(); strings.Contains(text, "msg=call") {
+		t.Errorf("a call was logged with the access log off:\n%s", text)
+	}
+}

@@ -67,6 +67,11 @@
 // internet: let the reverse proxy refuse /metrics, and scrape the
 // instance directly.
 //
+// Each call is logged at Info, one line with its method, transport,
+// client address, duration, error code and, for a protected method, the
+// security check's outcome; never its params or tokens. -access-log=false
+// turns these lines off.
+//
 //	go run ./examples/auth [-addr 127.0.0.1:8080] [-db auth.db|postgres://…] [-trusted-proxy 10.0.0.0/8] [-max-staleness 5s] [-metrics]
 //	go run ./examples/auth token -u NAME [-d 1h] [-scope admin] [-db auth.db|postgres://…]
 //
@@ -156,6 +161,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	proxyList := fs.String("trusted-proxy", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For is believed")
 	maxStale := fs.Duration("max-staleness", security.DefaultMaxStaleness, "how stale the revocation state may grow before protected calls fail closed")
 	grace := fs.Duration("refresh-grace", security.DefaultRefreshGrace, "how long a spent refresh token still buys the same rotation (two tabs refreshing at once); 0 turns it off")
+	accessLog := fs.Bool("access-log", true, "log one line per call at Info: method, transport, client, duration, code and security outcome, never params or tokens")
 	withMetrics := fs.Bool("metrics", false, "serve Prometheus metrics at GET /metrics on the API's listener, without authentication: keep it off the internet (let the reverse proxy refuse /metrics)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -194,7 +200,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := recordSecretSource(ctx, store, source, secret); err != nil {
 		return err
 	}
-	a, err := newApp(store, secret, options{scryptLn: ln, trustedProxies: proxies, maxStaleness: *maxStale, refreshGrace: grace, metrics: *withMetrics}, logger)
+	a, err := newApp(store, secret, options{scryptLn: ln, trustedProxies: proxies, maxStaleness: *maxStale, refreshGrace: grace, metrics: *withMetrics, noAccessLog: !*accessLog}, logger)
 	if err != nil {
 		return err
 	}
