@@ -117,6 +117,7 @@ func newFixture(t *testing.T, opts ...otelrpc.Option) *fixture {
 	}))
 	must(srv.Register("boom", func() error { panic("boom") }))
 	must(srv.Register("admin_only", func() bool { return true }, rpc.Security(rpc.Require("bearer", "admin"))))
+	must(srv.Register("admin_boom", func() error { panic("boom") }, rpc.Security(rpc.Require("bearer", "admin"))))
 	type signInParams struct {
 		Username string `json:"username"`
 		Password string `json:"password"`

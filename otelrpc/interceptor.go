@@ -153,7 +153,8 @@ func (t *Telemetry) wrap(next rpc.Handler) rpc.Handler {
 		done := false
 		defer func() {
 			if !done { // a panic: the engine answers -32603 and logs it
-				t.end(ctx, span, mt, req, start, rpc.CodeInternalError, "Internal error", "")
+				t.end(ctx, span, mt, req, start, rpc.CodeInternalError, "Internal error",
+					rpc.AuthResult(req.Method, errPanic))
 			}
 		}()
 		res, err = next(ctx, req)
@@ -166,6 +167,9 @@ func (t *Telemetry) wrap(next rpc.Handler) rpc.Handler {
 		return res, err
 	}
 }
+
+// errPanic is what a call that panicked returns, as the engine answers it.
+var errPanic = rpc.NewError(rpc.CodeInternalError, "Internal error", nil)
 
 // noSpan stands for the span of a call when tracing is off.
 var noSpan = trace.SpanFromContext(context.Background())
@@ -228,7 +232,7 @@ func (t *Telemetry) end(ctx context.Context, span trace.Span, mt *methodTelemetr
 	if span.IsRecording() {
 		span.SetAttributes(endAttrs(mt, req, s.attrs)...)
 		if t.subject {
-			if sub := subjectOf(ctx); sub != "" {
+			if sub := subjectOf(ctx, req.Method); sub != "" {
 				span.SetAttributes(KeyEnduserID.String(sub))
 			}
 		}
@@ -284,13 +288,22 @@ func endAttrs(mt *methodTelemetry, req *rpc.Request, outcome []attribute.KeyValu
 	return append(kvs, outcome...)
 }
 
-// subjectOf returns the subject of the first credential in ctx that names
-// one, or "".
-func subjectOf(ctx context.Context) string {
+// subjectOf returns the subject of the first credential that names one,
+// of a scheme m's requirement names, or "": none for a public method,
+// whatever credentials came with the call. It runs no scheme: the
+// requirement's check has run those the call needed.
+func subjectOf(ctx context.Context, m *rpc.Method) string {
 	var sub string
-	rpc.CredentialsFrom(ctx).Each(func(_ string, cred rpc.Credential) {
-		if sc, ok := cred.(rpc.SubjectCredential); ok && sub == "" {
-			sub = sc.CredentialSubject()
+	rpc.CredentialsFrom(ctx).Each(func(scheme string, cred rpc.Credential) {
+		sc, ok := cred.(rpc.SubjectCredential)
+		if !ok || sub != "" {
+			return
+		}
+		for _, alt := range m.Requirement {
+			if _, named := alt[scheme]; named {
+				sub = sc.CredentialSubject()
+				return
+			}
 		}
 	})
 	return sub

@@ -245,6 +245,14 @@ func TestAuthResult(t *testing.T) {
 			t.Errorf("warden.auth.result = %q on a public method, want none", r)
 		}
 	})
+	t.Run("panic in a protected method", func(t *testing.T) {
+		f := newFixture(t)
+		f.post(t, `{"jsonrpc":"2.0","id":1,"method":"admin_boom"}`, "Authorization: Bearer "+tokenAdmin)
+		a := attrs(f.only(t).Attributes)
+		if a["warden.auth.result"] != "unknown" || a["rpc.response.status_code"] != "-32603" {
+			t.Errorf("warden.auth.result %q, code %q; want unknown, -32603", a["warden.auth.result"], a["rpc.response.status_code"])
+		}
+	})
 	t.Run("public method's own -32001", func(t *testing.T) {
 		f := newFixture(t)
 		f.post(t, `{"jsonrpc":"2.0","id":1,"method":"sign_in","params":{"username":"alice","password":"wrong"}}`)
@@ -297,6 +305,33 @@ func TestSubject(t *testing.T) {
 	f.post(t, `{"jsonrpc":"2.0","id":1,"method":"admin_only"}`)
 	if got, ok := attrs(f.only(t).Attributes)["enduser.id"]; ok {
 		t.Errorf("enduser.id = %q without credentials", got)
+	}
+
+	// In a batch, public calls that share the token get no subject, and
+	// reading it races with no sibling's check (-race holds this).
+	f.spans.Reset()
+	var b strings.Builder
+	b.WriteByte('[')
+	for i := range 8 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"jsonrpc":"2.0","id":%d,"method":"echo","params":["x"]},{"jsonrpc":"2.0","id":%d,"method":"admin_only"}`, 2*i, 2*i+1)
+	}
+	b.WriteByte(']')
+	f.post(t, b.String(), "Authorization: Bearer "+tokenAdmin)
+	for _, s := range f.spans.GetSpans() {
+		got, ok := attrs(s.Attributes)["enduser.id"]
+		switch s.Name {
+		case "admin_only":
+			if got != "alice" {
+				t.Errorf("admin_only in a batch: enduser.id = %q, want alice", got)
+			}
+		default:
+			if ok {
+				t.Errorf("%s (public, or the batch) has enduser.id %q", s.Name, got)
+			}
+		}
 	}
 }
 

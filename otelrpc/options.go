@@ -14,7 +14,7 @@ type config struct {
 	subject bool
 }
 
-// Option configures [Interceptor].
+// Option configures [New].
 type Option func(*config)
 
 // WithTracerProvider sets where spans go. The default is OpenTelemetry's
@@ -50,9 +50,10 @@ func WithPropagator(p propagation.TextMapPropagator) Option {
 }
 
 // WithSubject records, on each span that records, the subject of the
-// caller's credential as enduser.id: the first credential that ran for
-// the call and names a subject (rpc.SubjectCredential, as
-// *security.Principal does). Off by default: a subject is personal data,
+// caller's credential as enduser.id: for a method with a requirement, the
+// first credential of a scheme it names that names a subject
+// (rpc.SubjectCredential, as *security.Principal does). Public methods
+// get none. Off by default: a subject is personal data,
 // and tracing backends are rarely where it should go. Metrics never carry
 // it.
 func WithSubject() Option { return func(c *config) { c.subject = true } }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 )
 
 // Credentials holds, for one request, what each declared scheme makes of
@@ -38,6 +39,11 @@ type credEntry struct {
 	cred   Credential
 	reason string // set when cred is nil and the scheme failed
 	fault  error  // set when the scheme could not decide (its state cannot be trusted)
+
+	// done is set once cred, reason and fault are final, so that Each and
+	// Failure can read them while a concurrent item of a batch may be
+	// running the scheme.
+	done atomic.Bool
 }
 
 // Set records scheme's credential, replacing an earlier one.
@@ -45,6 +51,7 @@ func (c *Credentials) Set(scheme string, cred Credential) {
 	e := c.entry(scheme)
 	e.once.Do(func() {})
 	e.cred = cred
+	e.done.Store(true)
 }
 
 // Fail records that scheme was presented but failed for reason.
@@ -52,6 +59,7 @@ func (c *Credentials) Fail(scheme, reason string) {
 	e := c.entry(scheme)
 	e.once.Do(func() {})
 	e.reason = reason
+	e.done.Store(true)
 }
 
 // Defer records that scheme's credential comes from fn, run when a call
@@ -92,6 +100,7 @@ func (c *Credentials) resolved(ctx context.Context, scheme string) *credEntry {
 }
 
 func (c *Credentials) resolve(ctx context.Context, e *credEntry) {
+	defer e.done.Store(true)
 	var cred Credential
 	var err error
 	switch {
@@ -183,7 +192,7 @@ func (c *Credentials) Lookup(ctx context.Context, scheme string) (Credential, er
 func (c *Credentials) Failure() (scheme, reason string, failed bool) {
 	if c != nil {
 		for i := range c.entries {
-			if e := &c.entries[i]; e.cred == nil && (e.reason != "" || e.fault != nil) {
+			if e := &c.entries[i]; e.done.Load() && e.cred == nil && (e.reason != "" || e.fault != nil) {
 				return e.scheme, e.reason, true
 			}
 		}
@@ -192,12 +201,14 @@ func (c *Credentials) Failure() (scheme, reason string, failed bool) {
 }
 
 // Each calls fn with every scheme that has run and produced a credential.
+// It runs no scheme: in a batch, a scheme another call is running now is
+// not seen.
 func (c *Credentials) Each(fn func(scheme string, cred Credential)) {
 	if c == nil {
 		return
 	}
 	for i := range c.entries {
-		if e := &c.entries[i]; e.cred != nil {
+		if e := &c.entries[i]; e.done.Load() && e.cred != nil {
 			fn(e.scheme, e.cred)
 		}
 	}

@@ -1,6 +1,11 @@
 package rpc
 
-import "context"
+import (
+	"context"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+)
 
 // ErrorOf returns the error object a caller is sent when a method returns
 // err, for interceptors that report outcomes: nil for nil; the error's own
@@ -27,12 +32,16 @@ const (
 	AuthUnknown   = "unknown"   // CodeInternalError: the check may not have decided
 )
 
-// AuthResult names what the security check of a call to m came to, given
-// the error the call returned: "" for a public method or a method that is
-// not registered; the reason of a CodeUnauthorized error; [AuthForbidden];
-// [AuthUnknown] for CodeInternalError, which the check sends when it cannot
-// decide and the engine sends for a panic; else [AuthOK], since a call that
-// failed in its handler passed the check. It never names the caller.
+// AuthResult names what the security check of a call to m came to, read
+// from the error the call returned, and from nothing else: it is the best
+// reading of the error code, not a record of the check. It returns "" for
+// a public method or a method that is not registered; the reason of a
+// CodeUnauthorized error; [AuthForbidden] for CodeForbidden; [AuthUnknown]
+// for CodeInternalError, which the check sends when it cannot decide and
+// the engine sends for a panic; else [AuthOK]. So a handler that returns
+// its own CodeUnauthorized, or an interceptor that refuses a call before
+// the check with another code, is read as the check would be. It never
+// names the caller.
 func AuthResult(m *Method, err error) string {
 	if m == nil || m.Public() {
 		return ""
@@ -79,9 +88,10 @@ func (m *Method) Registered() bool { return m.Name != "" }
 // BatchInterceptor wraps the running of a batch's items, to add behaviour
 // around a whole batch, such as a span that is the parent of each item's.
 // It is given the batch's context and its number of items, and must call
-// run once before it returns, with the context the items are to run in; each item then
-// passes through the [Interceptor] chain as a single call does. A batch
-// refused whole, over [WithBatchLimit], runs nothing and is not seen.
+// run once, with the context the items are to run in, and return only
+// after run has; each item then passes through the [Interceptor] chain as
+// a single call does. A batch refused whole, over [WithBatchLimit], runs
+// nothing and is not seen.
 // BatchInterceptors are given to [NewServer] with
 // [WithBatchInterceptors].
 type BatchInterceptor func(ctx context.Context, size int, run func(ctx context.Context))
@@ -92,23 +102,28 @@ func WithBatchInterceptors(bis ...BatchInterceptor) Option {
 	return func(c *config) { c.batchInterceptors = append(c.batchInterceptors, bis...) }
 }
 
-// runBatch runs run inside the batch interceptors. If one fails to call
-// run, the items run anyway, in the context it was given: a batch is
-// always answered. If one calls it twice, the second call does nothing.
+// runBatch runs run inside the batch interceptors. A batch is always
+// answered, and its items run once: if an interceptor returns without
+// having called run, or panics, the items run in the batch's own context
+// (outside whatever the interceptors added); a second call of run does
+// nothing; and a call of run still in progress on another goroutine is
+// waited for.
 func (s *Server) runBatch(ctx context.Context, size int, run func(context.Context)) {
 	if len(s.cfg.batchInterceptors) == 0 {
 		run(ctx)
 		return
 	}
-	ran := false
-	once := func(ctx context.Context) {
-		if !ran {
-			ran = true
-			run(ctx)
+	var once sync.Once
+	do := func(ctx context.Context) { once.Do(func() { run(ctx) }) }
+	defer do(ctx)
+	defer func() {
+		if p := recover(); p != nil {
+			s.faults.log(ctx, "batch interceptor panic", "", func() []slog.Attr {
+				return []slog.Attr{slog.Any("panic", p), slog.String("stack", string(debug.Stack()))}
+			})
 		}
-	}
-	s.wrapBatch(ctx, 0, size, once)
-	once(ctx)
+	}()
+	s.wrapBatch(ctx, 0, size, do)
 }
 
 func (s *Server) wrapBatch(ctx context.Context, i, size int, run func(context.Context)) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wardenrpc/warden/rpc"
 )
@@ -213,5 +214,85 @@ func TestBatchInterceptorMisuse(t *testing.T) {
 				t.Errorf("the handler ran %d times for a batch of 2", n)
 			}
 		})
+	}
+}
+
+// A batch interceptor that runs the items on another goroutine and gives
+// up waiting, or panics, still leaves the batch answered, each item run
+// once, and the server standing.
+func TestBatchInterceptorAsyncAndPanic(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		bi   rpc.BatchInterceptor
+	}{
+		{"gives up waiting", func(ctx context.Context, _ int, run func(context.Context)) {
+			done := make(chan struct{})
+			go func() { run(ctx); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(time.Millisecond):
+			}
+		}},
+		{"panics before run", func(context.Context, int, func(context.Context)) { panic("batch boom") }},
+		{"panics after run", func(ctx context.Context, _ int, run func(context.Context)) { run(ctx); panic("batch boom") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			n := 0
+			s := rpc.NewServer(rpc.WithBatchInterceptors(tc.bi))
+			s.MustRegister("slow", func() int {
+				time.Sleep(20 * time.Millisecond)
+				mu.Lock()
+				defer mu.Unlock()
+				n++
+				return n
+			})
+			resp := s.Handle(context.Background(), []byte(`[{"jsonrpc":"2.0","method":"slow","id":1},{"jsonrpc":"2.0","method":"slow","id":2}]`))
+			if strings.Count(string(resp), `"result"`) != 2 {
+				t.Fatalf("answer %s, want two results", resp)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if n != 2 {
+				t.Errorf("the handler ran %d times for a batch of 2", n)
+			}
+		})
+	}
+}
+
+// Credentials.Each, read by a public call of a batch while a protected
+// sibling runs the scheme, sees the credential only once it is final: the
+// race detector holds this test to it.
+func TestCredentialsEachDuringBatch(t *testing.T) {
+	s := rpc.NewServer(rpc.WithScheme("fake", fakeScheme{header: "X-Fake"}))
+	s.MustRegister("peek", func(ctx context.Context) int {
+		n := 0
+		rpc.CredentialsFrom(ctx).Each(func(string, rpc.Credential) { n++ })
+		return n
+	})
+	s.MustRegister("secret", func() string { return "hush" }, rpc.Security(rpc.Require("fake")))
+	var b strings.Builder
+	b.WriteByte('[')
+	for i := range 16 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"jsonrpc":"2.0","method":"peek","id":%d},{"jsonrpc":"2.0","method":"secret","id":%d}`, 2*i, 2*i+1)
+	}
+	b.WriteByte(']')
+	resp := s.Handle(authed(s, "X-Fake", "ok"), []byte(b.String()))
+	if strings.Count(string(resp), `"result":"hush"`) != 16 {
+		t.Fatalf("answer %s", resp)
+	}
+}
+
+// Server.Call of an unknown method answers -32601 whatever its params,
+// with interceptors or without.
+func TestCallUnknownMethodWithInterceptors(t *testing.T) {
+	pass := func(next rpc.Handler) rpc.Handler { return next }
+	for _, s := range []*rpc.Server{rpc.NewServer(), rpc.NewServer(rpc.WithInterceptors(pass))} {
+		if _, err := s.Call(context.Background(), "nosuch", []byte("{")); codeOf(err) != rpc.CodeMethodNotFound {
+			t.Errorf("Call of an unknown method with bad params: %v, want -32601", err)
+		}
 	}
 }

@@ -208,18 +208,20 @@ func (s *Server) Scheme(name string) (Scheme, bool) {
 // method's interceptors see a [Request] whose ID is nil.
 func (s *Server) Call(ctx context.Context, method string, params []byte) ([]byte, error) {
 	m, ok := s.Method(method)
-	if !ok && s.unknown == nil {
+	name := method
+	switch {
+	case ok:
+		name = m.Name
+	case s.unknown == nil:
 		return nil, errNotFound()
+	default:
+		// Interceptors see the call; its params are not checked, so the
+		// answer is -32601 with or without interceptors.
+		m, params = s.unknown, nil
 	}
 	params, perr := s.checkParams(params)
 	if perr != nil {
 		return nil, perr
-	}
-	name := method
-	if !ok {
-		m = s.unknown
-	} else {
-		name = m.Name
 	}
 	res, rerr := s.invoke(ctx, m, &Request{Method: m, Params: params, Name: name})
 	if rerr != nil {
