@@ -274,6 +274,10 @@ func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 const otherMethod = "_OTHER"
 
 // methodName is m's name for the log and the metrics.
+// errPanicked is what a call that panicked is answered with, as the
+// engine sends it.
+var errPanicked = rpc.NewError(rpc.CodeInternalError, "Internal error", nil)
+
 func methodName(m *rpc.Method) string {
 	if !m.Registered() {
 		return otherMethod
@@ -287,22 +291,30 @@ func methodName(m *rpc.Method) string {
 // later, in its handler, passed it.
 func logCalls(logger *slog.Logger) rpc.Interceptor {
 	return func(next rpc.Handler) rpc.Handler {
-		return func(ctx context.Context, req *rpc.Request) (any, error) {
+		return func(ctx context.Context, req *rpc.Request) (res any, err error) {
 			start := time.Now()
-			res, err := next(ctx, req)
-			transport := "http"
-			if rpc.SessionFrom(ctx) != nil {
-				transport = "ws"
-			}
-			attrs := []any{"method", methodName(req.Method), "transport", transport, "client", clientAddr(ctx),
-				"duration", time.Since(start).Round(time.Microsecond)}
-			if e := rpc.ErrorOf(err); e != nil {
-				attrs = append(attrs, "code", e.Code)
-			}
-			if auth := rpc.AuthResult(req.Method, err); auth != "" {
-				attrs = append(attrs, "auth", auth)
-			}
-			logger.Info("call", attrs...)
+			returned := false
+			defer func() {
+				sent := err
+				if !returned { // a panic: the engine answers -32603 and logs its stack
+					sent = errPanicked
+				}
+				transport := "http"
+				if rpc.SessionFrom(ctx) != nil {
+					transport = "ws"
+				}
+				attrs := []any{"method", methodName(req.Method), "transport", transport, "client", clientAddr(ctx),
+					"duration", time.Since(start).Round(time.Microsecond)}
+				if e := rpc.ErrorOf(sent); e != nil {
+					attrs = append(attrs, "code", e.Code)
+				}
+				if auth := rpc.AuthResult(req.Method, sent); auth != "" {
+					attrs = append(attrs, "auth", auth)
+				}
+				logger.Info("call", attrs...)
+			}()
+			res, err = next(ctx, req)
+			returned = true
 			return res, err
 		}
 	}

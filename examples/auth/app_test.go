@@ -329,3 +329,18 @@ func TestAccessLogOff(t *testing.T) {
 		t.Errorf("a call was logged with the access log off:\n%s", text)
 	}
 }
+
+// TestAccessLogPanic: a call that panics is logged too, with the -32603
+// its caller gets, and the panic goes on to the engine, which answers it.
+func TestAccessLogPanic(t *testing.T) {
+	var logs lockedBuffer
+	srv := rpc.NewServer(rpc.WithInterceptors(logCalls(slog.New(slog.NewTextHandler(&logs, nil)))))
+	srv.MustRegister("boom", func() error { panic("boom") })
+	resp := string(srv.Handle(context.Background(), []byte(`{"jsonrpc":"2.0","id":1,"method":"boom"}`)))
+	if !strings.Contains(resp, `"code":-32603`) {
+		t.Fatalf("answer %s, want -32603", resp)
+	}
+	if text := logs.String(); !strings.Contains(text, "msg=call method=boom") || !strings.Contains(text, "code=-32603") {
+		t.Errorf("no line for the panicking call:\n%s", text)
+	}
+}

@@ -112,7 +112,7 @@ func (m *metrics) interceptor() rpc.Interceptor {
 			defer func() {
 				sent := err
 				if !returned { // a panic, which the engine answers with -32603
-					sent = rpc.NewError(rpc.CodeInternalError, "Internal error", nil)
+					sent = errPanicked
 				}
 				s.observer(outcomeOf(req.Method, sent)).Observe(time.Since(start).Seconds())
 				s.active.Dec()
