@@ -96,12 +96,12 @@ func (t *Telemetry) BatchInterceptor() rpc.BatchInterceptor { return t.batch }
 type batchKey struct{}
 
 func (t *Telemetry) batch(ctx context.Context, size int, run func(context.Context)) {
-	if h := transport.HeadersFrom(ctx); h != nil {
-		ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(h))
-	}
 	if t.tracer == nil {
 		run(ctx)
 		return
+	}
+	if h := transport.HeadersFrom(ctx); h != nil {
+		ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(h))
 	}
 	ctx, span := t.tracer.Start(ctx, BatchSpanName, trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(systemJSONRPC, protocol20, KeyBatchSize.Int(size)))
