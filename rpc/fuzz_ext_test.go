@@ -41,7 +41,6 @@ func FuzzHandle(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	s := newSpecServer(f, rpc.WithBatchLimit(10), rpc.WithDepthLimit(16))
 	type tag struct {
 		Name string `json:"name"`
 	}
@@ -50,15 +49,31 @@ func FuzzHandle(f *testing.F) {
 		Y   int  `json:"y"`
 		Tag *tag `json:"tag"`
 	}
-	s.MustRegister("point", func(p point) (point, error) { return p, nil })
-	s.MustRegister("greet", func(name string, greeting *string) string { return name }, rpc.Params("name", "greeting"))
-	s.MustRegister("echo", func(v any) any { return v }, rpc.Params("v"))
-	s.MustRegister("boom", func() error { panic("boom") })
-	s.MustRegister("fail", func() error { return rpc.NewError(-32099, "fail", map[string]int{"n": 1}) })
+	build := func(opts ...rpc.Option) *rpc.Server {
+		s := newSpecServer(f, append([]rpc.Option{rpc.WithBatchLimit(10), rpc.WithDepthLimit(16)}, opts...)...)
+		s.MustRegister("point", func(p point) (point, error) { return p, nil })
+		s.MustRegister("greet", func(name string, greeting *string) string { return name }, rpc.Params("name", "greeting"))
+		s.MustRegister("echo", func(v any) any { return v }, rpc.Params("v"))
+		s.MustRegister("boom", func() error { panic("boom") })
+		s.MustRegister("fail", func() error { return rpc.NewError(-32099, "fail", map[string]int{"n": 1}) })
+		return s
+	}
+	s := build()
+	// The same server seen by interceptors that only pass calls on: it
+	// must answer every message byte for byte as s does, unknown methods
+	// and batches included.
+	pass := func(next rpc.Handler) rpc.Handler {
+		return func(ctx context.Context, req *rpc.Request) (any, error) { return next(ctx, req) }
+	}
+	passBatch := func(ctx context.Context, _ int, run func(context.Context)) { run(ctx) }
+	intercepted := build(rpc.WithInterceptors(pass), rpc.WithBatchInterceptors(passBatch))
 	ctx := context.Background()
 
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		resp := s.Handle(ctx, msg)
+		if got := intercepted.Handle(ctx, msg); !bytes.Equal(got, resp) {
+			t.Fatalf("with pass-through interceptors the answer changed:\n got %q\nwant %q", got, resp)
+		}
 		if resp == nil {
 			return
 		}
