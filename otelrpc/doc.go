@@ -64,6 +64,10 @@
 // or without a traceparent in them, a span already in the context (from
 // an HTTP middleware, say) is the parent.
 //
+// Every call on a WebSocket connection then joins the handshake's trace,
+// however long the connection stays open. [WithSessionLinks] makes each
+// such call the root of a trace of its own, linked to the handshake's.
+//
 // # Metrics
 //
 // After the OpenTelemetry RPC metrics conventions

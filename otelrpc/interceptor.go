@@ -58,6 +58,7 @@ var (
 type Telemetry struct {
 	tracer   trace.Tracer // nil when tracing is off
 	subject  bool         // WithSubject
+	links    bool         // WithSessionLinks
 	prop     propagation.TextMapPropagator
 	duration metric.Float64Histogram
 
@@ -72,7 +73,7 @@ type Telemetry struct {
 // providers that opts name.
 func New(opts ...Option) *Telemetry {
 	cfg := newConfig(opts)
-	t := &Telemetry{prop: cfg.prop, subject: cfg.subject}
+	t := &Telemetry{prop: cfg.prop, subject: cfg.subject, links: cfg.links}
 	if _, off := cfg.tp.(noop.TracerProvider); !off {
 		t.tracer = cfg.tp.Tracer(ScopeName)
 	}
@@ -100,13 +101,32 @@ func (t *Telemetry) batch(ctx context.Context, size int, run func(context.Contex
 		run(ctx)
 		return
 	}
-	if h := transport.HeadersFrom(ctx); h != nil {
-		ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(h))
-	}
-	ctx, span := t.tracer.Start(ctx, BatchSpanName, trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(systemJSONRPC, protocol20, KeyBatchSize.Int(size)))
+	ctx, span := t.start(ctx, BatchSpanName, []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(systemJSONRPC, protocol20, KeyBatchSize.Int(size))})
 	defer span.End()
 	run(context.WithValue(ctx, batchKey{}, true))
+}
+
+// start starts a span in the caller's trace: the one the request's headers
+// name (the POST's, or the WebSocket handshake's), unless the call is
+// inside a batch, whose span is then its parent. With WithSessionLinks, a
+// call on a session starts a trace of its own, linked to the handshake's.
+func (t *Telemetry) start(ctx context.Context, name string, opts []trace.SpanStartOption) (context.Context, trace.Span) {
+	if ctx.Value(batchKey{}) == nil {
+		if h := transport.HeadersFrom(ctx); h != nil {
+			remote := t.prop.Extract(ctx, propagation.HeaderCarrier(h))
+			if t.links && rpc.SessionFrom(ctx) != nil {
+				if link := trace.LinkFromContext(remote); link.SpanContext.IsValid() {
+					opts = append(opts[:len(opts):len(opts)], trace.WithNewRoot(), trace.WithLinks(link))
+				} else {
+					opts = append(opts[:len(opts):len(opts)], trace.WithNewRoot())
+				}
+			} else {
+				ctx = remote
+			}
+		}
+	}
+	return t.tracer.Start(ctx, name, opts...)
 }
 
 // methodTelemetry is what every call of one method shares, made on its
@@ -141,12 +161,7 @@ func (t *Telemetry) wrap(next rpc.Handler) rpc.Handler {
 		}
 		span := noSpan
 		if t.tracer != nil {
-			if ctx.Value(batchKey{}) == nil {
-				if h := transport.HeadersFrom(ctx); h != nil {
-					ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(h))
-				}
-			}
-			ctx, span = t.tracer.Start(ctx, mt.spanName, mt.startOpts...)
+			ctx, span = t.start(ctx, mt.spanName, mt.startOpts)
 		}
 		mt.active.Add(1)
 

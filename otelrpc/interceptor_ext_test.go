@@ -467,3 +467,46 @@ func TestTraceparent(t *testing.T) {
 		}
 	})
 }
+
+// TestSessionLinks: with WithSessionLinks, each call on a WebSocket starts
+// a trace of its own linked to the handshake's; a POST stays a child.
+func TestSessionLinks(t *testing.T) {
+	const (
+		traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+		spanID  = "00f067aa0ba902b7"
+		tp      = "00-" + traceID + "-" + spanID + "-01"
+	)
+	f := newFixture(t, otelrpc.WithSessionLinks())
+	ctx := context.Background()
+	ws, err := transport.Dial(ctx, "ws"+strings.TrimPrefix(f.url, "http"), transport.WithHeader("traceparent", tp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = ws.Close() }()
+	for range 2 {
+		if err := ws.Call(ctx, "echo", []string{"x"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spans := f.spans.GetSpans()
+	if len(spans) != 2 {
+		t.Fatalf("%d spans, want 2", len(spans))
+	}
+	if spans[0].SpanContext.TraceID() == spans[1].SpanContext.TraceID() {
+		t.Error("two calls on one connection share a trace")
+	}
+	for _, s := range spans {
+		if s.SpanContext.TraceID().String() == traceID || s.Parent.IsValid() {
+			t.Errorf("a WebSocket call is in the handshake's trace (parent %v)", s.Parent)
+		}
+		if len(s.Links) != 1 || s.Links[0].SpanContext.TraceID().String() != traceID || s.Links[0].SpanContext.SpanID().String() != spanID {
+			t.Errorf("links %v, want one to the handshake's %s/%s", s.Links, traceID, spanID)
+		}
+	}
+
+	f.spans.Reset()
+	f.post(t, `{"jsonrpc":"2.0","id":1,"method":"echo","params":["x"]}`, "traceparent: "+tp)
+	if s := f.only(t); s.SpanContext.TraceID().String() != traceID || s.Parent.SpanID().String() != spanID || len(s.Links) != 0 {
+		t.Errorf("a POST's call: trace %s parent %s links %v, want the caller's trace as parent", s.SpanContext.TraceID(), s.Parent.SpanID(), s.Links)
+	}
+}

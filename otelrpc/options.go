@@ -12,6 +12,7 @@ type config struct {
 	mp      metric.MeterProvider
 	prop    propagation.TextMapPropagator
 	subject bool
+	links   bool
 }
 
 // Option configures [New].
@@ -57,6 +58,14 @@ func WithPropagator(p propagation.TextMapPropagator) Option {
 // and tracing backends are rarely where it should go. Metrics never carry
 // it.
 func WithSubject() Option { return func(c *config) { c.subject = true } }
+
+// WithSessionLinks makes each call on a session (a WebSocket connection)
+// the root of a trace of its own, linked to the trace its handshake named,
+// instead of a child of it. Without it, every call of a connection that
+// stays open for hours joins the one trace of its handshake, which few
+// tracing backends show well. Calls over HTTP POST are children of their
+// request's trace either way.
+func WithSessionLinks() Option { return func(c *config) { c.links = true } }
 
 func newConfig(opts []Option) config {
 	c := config{prop: propagation.TraceContext{}}
