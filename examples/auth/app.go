@@ -31,18 +31,19 @@ const APIPath = "/api/v1"
 // app holds what the methods share. It is built once by newApp; nothing
 // in the package is global.
 type app struct {
-	store       Store
-	users       *userCache // the store's users by id, for a second
-	revocations *security.RevocationCache
-	audit       *auditFeed // the event log, followed for audit_subscribe
-	hasher      *security.Hasher
-	issuer      *security.Issuer
-	throttle    *security.Throttle
-	slots       *hashSlots     // hashing slots per client address
-	proxies     []netip.Prefix // peers trusted to say who the client is
-	metrics     *metrics       // nil without -metrics
-	noAccessLog bool           // -access-log=false
-	logger      *slog.Logger
+	store        Store
+	users        *userCache // the store's users by id, for a second
+	revocations  *security.RevocationCache
+	audit        *auditFeed // the event log, followed for audit_subscribe
+	hasher       *security.Hasher
+	issuer       *security.Issuer
+	throttle     *security.Throttle
+	slots        *hashSlots     // hashing slots per client address
+	proxies      []netip.Prefix // peers trusted to say who the client is
+	metrics      *metrics       // nil without -metrics
+	noAccessLog  bool           // -access-log=false
+	metricsApart bool           // -metrics-addr: /metrics is not on the API's listener
+	logger       *slog.Logger
 }
 
 // options are the server's settings beyond the store and the secret.
@@ -54,6 +55,7 @@ type options struct {
 	refreshGrace   *time.Duration   // the refresh grace window; nil means the default
 	metrics        bool             // serve GET /metrics
 	noAccessLog    bool             // no line per call
+	metricsApart   bool             // serve GET /metrics on a listener of its own, not the API's
 }
 
 // newApp builds the token machinery on secret and store. Revocations are
@@ -93,7 +95,7 @@ func newApp(store Store, secret []byte, o options, logger *slog.Logger) (*app, e
 	}
 	a := &app{store: store, users: newUserCache(store, time.Second, 10000), revocations: cache, hasher: h, issuer: iss, throttle: th,
 		slots: newHashSlots(hashSlotsPerAddress), proxies: o.trustedProxies, logger: logger,
-		audit: newAuditFeed(store, logger), noAccessLog: o.noAccessLog}
+		audit: newAuditFeed(store, logger), noAccessLog: o.noAccessLog, metricsApart: o.metricsApart}
 	if o.metrics {
 		a.metrics = newMetrics()
 	}
@@ -209,7 +211,7 @@ func (a *app) rpcServer() *rpc.Server {
 
 // handler returns the server's routes: JSON-RPC at APIPath (with or
 // without a trailing slash), GET /openrpc.json, GET /healthz, and with
-// -metrics GET /metrics, behind the middleware that records the client's
+// -metrics (but not -metrics-addr) GET /metrics, behind the middleware that records the client's
 // address. url is the API's address, for the document. It is called once
 // per app.
 func (a *app) handler(url string) (http.Handler, *transport.Handler, error) {
@@ -239,7 +241,9 @@ func (a *app) handler(url string) (http.Handler, *transport.Handler, error) {
 	mux.HandleFunc("GET /healthz", a.healthz)
 	if a.metrics != nil {
 		a.metrics.watch(api, srv, a.revocations)
-		mux.Handle("GET /metrics", a.metrics.handler(a.logger))
+		if !a.metricsApart {
+			mux.Handle("GET /metrics", a.metrics.handler(a.logger))
+		}
 	}
 	return withClientAddr(mux, a.proxies), api, nil
 }

@@ -557,6 +557,7 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"-h"}, 0, "auth token -u NAME"},
 		{[]string{"-h"}, 0, "-metrics"},
 		{[]string{"-h"}, 0, "-access-log"},
+		{[]string{"-h"}, 0, "-metrics-addr"},
 		{[]string{"-h"}, 0, "keep it off the internet"},
 		{[]string{"token", "-h"}, 0, "Usage: auth token"},
 		{[]string{"-nope"}, 2, "flag provided but not defined: -nope"},

@@ -65,14 +65,15 @@
 // series. No series names a user, a token, a param, or a method that is
 // not registered (those are all _OTHER). Do not expose it to the
 // internet: let the reverse proxy refuse /metrics, and scrape the
-// instance directly.
+// instance directly, or give -metrics-addr to serve /metrics on a
+// listener of its own (127.0.0.1:9090, say) and not on the API's.
 //
 // Each call is logged at Info, one line with its method, transport,
 // client address, duration, error code and, for a protected method, the
 // security check's outcome; never its params or tokens. -access-log=false
 // turns these lines off.
 //
-//	go run ./examples/auth [-addr 127.0.0.1:8080] [-db auth.db|postgres://…] [-trusted-proxy 10.0.0.0/8] [-max-staleness 5s] [-metrics]
+//	go run ./examples/auth [-addr 127.0.0.1:8080] [-db auth.db|postgres://…] [-trusted-proxy 10.0.0.0/8] [-max-staleness 5s] [-metrics] [-metrics-addr 127.0.0.1:9090]
 //	go run ./examples/auth token -u NAME [-d 1h] [-scope admin] [-db auth.db|postgres://…]
 //
 // The second form prints an access token for an existing user, signed with
@@ -93,6 +94,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -162,6 +164,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	maxStale := fs.Duration("max-staleness", security.DefaultMaxStaleness, "how stale the revocation state may grow before protected calls fail closed")
 	grace := fs.Duration("refresh-grace", security.DefaultRefreshGrace, "how long a spent refresh token still buys the same rotation (two tabs refreshing at once); 0 turns it off")
 	accessLog := fs.Bool("access-log", true, "log one line per call at Info: method, transport, client, duration, code and security outcome, never params or tokens")
+	metricsAddr := fs.String("metrics-addr", "", "serve the metrics of -metrics on a listener of their own at this address (127.0.0.1:9090, say) instead of the API's; implies -metrics")
 	withMetrics := fs.Bool("metrics", false, "serve Prometheus metrics at GET /metrics on the API's listener, without authentication: keep it off the internet (let the reverse proxy refuse /metrics)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -200,7 +203,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := recordSecretSource(ctx, store, source, secret); err != nil {
 		return err
 	}
-	a, err := newApp(store, secret, options{scryptLn: ln, trustedProxies: proxies, maxStaleness: *maxStale, refreshGrace: grace, metrics: *withMetrics, noAccessLog: !*accessLog}, logger)
+	a, err := newApp(store, secret, options{scryptLn: ln, trustedProxies: proxies, maxStaleness: *maxStale, refreshGrace: grace, metrics: *withMetrics || *metricsAddr != "", metricsApart: *metricsAddr != "", noAccessLog: !*accessLog}, logger)
 	if err != nil {
 		return err
 	}
@@ -237,9 +240,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// client holds a connection or an answer for ever.
 	hs := transport.NewServer(h)
 	hs.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
-	logger.Info("listening", "addr", l.Addr().String(), "url", url, "db", redactURL(*dbPath), "secret", source, "metrics", *withMetrics)
-
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	var ms *http.Server // the metrics' own server, with -metrics-addr
+	if *metricsAddr != "" {
+		ml, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			_ = l.Close() // never served: nothing to lose
+			return fmt.Errorf("-metrics-addr: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.metrics.handler(logger))
+		ms = transport.NewServer(mux)
+		ms.ErrorLog = hs.ErrorLog
+		logger.Info("serving metrics", "addr", ml.Addr().String(), "url", "http://"+ml.Addr().String()+"/metrics")
+		go func() { errc <- ms.Serve(ml) }()
+	}
+	logger.Info("listening", "addr", l.Addr().String(), "url", url, "db", redactURL(*dbPath), "secret", source, "metrics", a.metrics != nil)
 	go func() { errc <- hs.Serve(l) }()
 	select {
 	case err := <-errc:
@@ -253,6 +269,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	wsDone := make(chan error, 1)
 	go func() { wsDone <- api.Shutdown(shutdown) }()
 	err = hs.Shutdown(shutdown)
+	if ms != nil {
+		err = errors.Join(err, ms.Shutdown(shutdown))
+	}
 	if wsErr := <-wsDone; err == nil {
 		err = wsErr
 	}

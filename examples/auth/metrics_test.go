@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"net/http"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -240,5 +241,40 @@ func TestMetricsOff(t *testing.T) {
 	}
 	if !strings.Contains(s.logText(), "metrics=false") {
 		t.Errorf("the listening line does not say metrics are off:\n%s", s.logText())
+	}
+}
+
+var metricsListeningRE = regexp.MustCompile(`msg="serving metrics" addr=(\S+)`)
+
+// TestMetricsAddr: with -metrics-addr, /metrics is served on its own
+// listener and not on the API's.
+func TestMetricsAddr(t *testing.T) {
+	t.Parallel()
+	s := startWith(t, "", []string{"-metrics-addr", "127.0.0.1:0"})
+	m := metricsListeningRE.FindStringSubmatch(s.logText())
+	if m == nil {
+		t.Fatalf("no \"serving metrics\" line:\n%s", s.logText())
+	}
+	c := dial(t, "http://"+s.addr+APIPath)
+	if err := c.Call(ctxT(t), "require_token", nil, nil); err == nil {
+		t.Fatal("require_token without a token succeeded")
+	}
+	resp, err := http.Get("http://" + m[1] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK ||
+		!strings.Contains(string(body), `warden_rpc_server_call_duration_seconds_count{auth="missing",code="-32001",method="require_token"} 1`) {
+		t.Errorf("GET /metrics on its listener: %s\n%s", resp.Status, body)
+	}
+	resp, err = http.Get("http://" + s.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /metrics on the API's listener with -metrics-addr: %s, want 404", resp.Status)
 	}
 }
