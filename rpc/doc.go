@@ -227,6 +227,8 @@
 // byte budget and write timeout) apply and only that goroutine waits on
 // them. A transport wraps each message's context in [HoldNotifications]
 // so that a subscription's first value follows the answer carrying its
-// id, and calls [Session.Close] when the connection ends, which ends its
+// id, calls [CancelHeld] when it replaces that answer (WebSocket's -32005
+// over the byte budget), since the client never learned the id, and calls
+// [Session.Close] when the connection ends, which ends its
 // subscriptions without a notification and waits for their producers.
 package rpc

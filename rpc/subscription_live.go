@@ -502,6 +502,26 @@ func HoldNotifications(ctx context.Context) (_ context.Context, release func()) 
 	return context.WithValue(ctx, gateKey{}, g), g.release
 }
 
+// CancelHeld ends, without a notification, every subscription that
+// ctx's [HoldNotifications] holds, and holds no more. A transport calls it
+// when it does not send a message's response, having replaced it (by a
+// -32005, say): the client never learned those subscriptions' ids, so it
+// could neither read their values nor unsubscribe. Release after it does
+// nothing.
+func CancelHeld(ctx context.Context) {
+	g, _ := ctx.Value(gateKey{}).(*gate)
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	held := g.held
+	g.released, g.held = true, nil
+	g.mu.Unlock()
+	for _, sub := range held {
+		sub.end(nil)
+	}
+}
+
 // hold keeps sub inactive until release, unless release has happened.
 func (g *gate) hold(sub *subscription) bool {
 	g.mu.Lock()

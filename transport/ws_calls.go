@@ -65,6 +65,9 @@ func (c *wsConn) serve(msg []byte) {
 	if !c.budget.finish(int64(cap(msg)), resp) {
 		resp = limitAnswer(resp)
 		c.budget.charge(resp)
+		// Subscriptions the replaced answer opened would send values
+		// under ids the client never got.
+		rpc.CancelHeld(ctx)
 	}
 	_ = c.send(ctx, resp) // a failed write has closed the connection
 }

@@ -413,3 +413,48 @@ func TestWSWriteTimeoutOff(t *testing.T) {
 		}
 	}
 }
+
+// TestWSReplacedSubscribeAnswerEndsTheSubscription: a subscribe call
+// whose answer is replaced by -32005 (the connection's budget is full)
+// leaves no subscription behind, since its client never got the id.
+func TestWSReplacedSubscribeAnswerEndsTheSubscription(t *testing.T) {
+	// One answer, to a client that does not read, that leaves 20 bytes of
+	// the budget while it waits to be written: reading goes on, and the
+	// subscribe answer, longer than 20 bytes, does not fit.
+	// `{"jsonrpc":"2.0","result":"…","id":1}` is 36 bytes around the
+	// string; 256 KiB outgrows the sockets' small buffers.
+	const budget = 256 << 10
+	const answer = budget - 36 - 20
+	s := rpc.NewServer(rpc.ProvideSession())
+	s.MustRegister("big", func(n int) string { return strings.Repeat("x", n) }, rpc.Params("n"))
+	s.MustRegisterSubscription("ticks", func(ctx context.Context, sub *rpc.Subscription[int]) error {
+		<-ctx.Done()
+		return nil
+	})
+	h := transport.NewHandler(s, transport.WithConnectionBudget(budget), transport.WithWriteTimeout(time.Minute))
+	ts := httptest.NewUnstartedServer(h)
+	ts.Listener = smallBuffers{ts.Listener}
+	ts.Start()
+	t.Cleanup(func() {
+		shutdown(t, h)
+		ts.Close()
+	})
+	ws := dialStalled(t, "ws"+strings.TrimPrefix(ts.URL, "http"))
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"jsonrpc":"2.0","method":"big","params":[%d],"id":1}`, answer))); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "the big answer to be queued", func() bool {
+		conns, _ := transport.Usage(h)
+		return len(conns) == 1 && conns[0].Answers == 1 && conns[0].Held == budget-20
+	})
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","method":"ticks_subscribe","id":"sub"}`)); err != nil {
+		t.Fatal(err)
+	}
+	// Two answers queued at once: the subscribe answer was charged while
+	// the big one still held the budget, so it was replaced.
+	poll(t, "the subscribe answer to be queued behind the big one", func() bool {
+		conns, _ := transport.Usage(h)
+		return len(conns) == 1 && conns[0].Answers == 2
+	})
+	poll(t, "the orphaned subscription to end", func() bool { return s.Subscriptions() == 0 })
+}
