@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"iter"
 	"math"
 	"mime"
 	"net/http"
@@ -29,6 +30,7 @@ type Handler struct {
 
 	active  atomic.Int64 // open WebSocket connections
 	partial atomic.Int64 // bytes of unfinished inbound messages, charged to cfg.partialBudget
+	hits    limitHits    // for Stats
 	closing atomic.Bool
 	connMu  sync.Mutex
 	conns   map[*wsConn]struct{}
@@ -93,6 +95,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.ContentLength > h.cfg.maxBody {
+		h.hits.bodyTooLarge.Add(1)
 		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
@@ -103,6 +106,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
+			h.hits.bodyTooLarge.Add(1)
 			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
@@ -153,9 +157,65 @@ type Stats struct {
 	// PartialBytes is how many bytes of unfinished inbound WebSocket
 	// messages are charged to the budget that [WithPartialBudget] sets.
 	PartialBytes int64
+	// Limits counts, since the handler was made, the clients stopped by
+	// each limit.
+	Limits LimitHits
 }
 
-// Stats returns the handler's state now. It is cheap: two atomic loads.
+// LimitHits counts how often clients hit each of a Handler's limits, so
+// that an operator can see misbehaving clients being held off. Each field
+// only grows.
+type LimitHits struct {
+	BodyTooLarge       uint64 // HTTP bodies over WithMaxBodyBytes: 413
+	ConnectionsRefused uint64 // WebSocket upgrades over WithMaxConnections: 503
+	MessageTooLarge    uint64 // WebSocket messages over WithMaxMessageBytes: closed 1009
+	MessageTimeout     uint64 // messages unfinished after WithMessageTimeout: closed 1008
+	PartialBudget      uint64 // connections past WithPartialBudget: closed 1013
+	InvalidUTF8        uint64 // text messages that are not UTF-8: closed 1007
+	PongTimeout        uint64 // connections silent past WithPing's wait: closed 1001
+	WriteFailed        uint64 // connections dropped on a write that failed or passed WithWriteTimeout
+	AnswersReplaced    uint64 // answers over WithConnectionBudget, sent as -32005 instead
+}
+
+// All yields each count under a short name for a metric's label:
+// body_bytes, connections, message_bytes, message_timeout,
+// partial_budget, invalid_utf8, pong_timeout, write_failed and
+// connection_budget, in that order.
+func (l LimitHits) All() iter.Seq2[string, uint64] {
+	return func(yield func(string, uint64) bool) {
+		_ = yield("body_bytes", l.BodyTooLarge) &&
+			yield("connections", l.ConnectionsRefused) &&
+			yield("message_bytes", l.MessageTooLarge) &&
+			yield("message_timeout", l.MessageTimeout) &&
+			yield("partial_budget", l.PartialBudget) &&
+			yield("invalid_utf8", l.InvalidUTF8) &&
+			yield("pong_timeout", l.PongTimeout) &&
+			yield("write_failed", l.WriteFailed) &&
+			yield("connection_budget", l.AnswersReplaced)
+	}
+}
+
+// limitHits is where a Handler counts LimitHits.
+type limitHits struct {
+	bodyTooLarge, connectionsRefused, messageTooLarge, messageTimeout, partialBudget,
+	invalidUTF8, pongTimeout, writeFailed, answersReplaced atomic.Uint64
+}
+
+// Stats returns the handler's state now. It is cheap: a few atomic loads.
 func (h *Handler) Stats() Stats {
-	return Stats{WebSockets: int(h.active.Load()), PartialBytes: h.partial.Load()}
+	return Stats{
+		WebSockets:   int(h.active.Load()),
+		PartialBytes: h.partial.Load(),
+		Limits: LimitHits{
+			BodyTooLarge:       h.hits.bodyTooLarge.Load(),
+			ConnectionsRefused: h.hits.connectionsRefused.Load(),
+			MessageTooLarge:    h.hits.messageTooLarge.Load(),
+			MessageTimeout:     h.hits.messageTimeout.Load(),
+			PartialBudget:      h.hits.partialBudget.Load(),
+			InvalidUTF8:        h.hits.invalidUTF8.Load(),
+			PongTimeout:        h.hits.pongTimeout.Load(),
+			WriteFailed:        h.hits.writeFailed.Load(),
+			AnswersReplaced:    h.hits.answersReplaced.Load(),
+		},
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -199,6 +200,9 @@ func TestHTTPBodyLimit(t *testing.T) {
 	if endless.read > limit+1 {
 		t.Errorf("endless chunked body: read %d bytes, want at most %d", endless.read, limit+1)
 	}
+	if n := h.Stats().Limits.BodyTooLarge; n != 2 {
+		t.Errorf("Stats().Limits.BodyTooLarge = %d after two bodies over the limit, want 2", n)
+	}
 
 	// A body of exactly the limit is served.
 	padded := subtractCall + strings.Repeat(" ", limit-len(subtractCall))
@@ -272,5 +276,23 @@ func TestHTTPAuthorization(t *testing.T) {
 		if rec.Code != http.StatusOK || rec.Body.String() != tt.want {
 			t.Errorf("Authorization %q: got %d %s, want 200 %s", tt.auth, rec.Code, rec.Body, tt.want)
 		}
+	}
+}
+
+// LimitHits.All names each count once, with its own value.
+func TestLimitHitsAll(t *testing.T) {
+	l := transport.LimitHits{BodyTooLarge: 1, ConnectionsRefused: 2, MessageTooLarge: 3, MessageTimeout: 4,
+		PartialBudget: 5, InvalidUTF8: 6, PongTimeout: 7, WriteFailed: 8, AnswersReplaced: 9}
+	var got []string
+	for name, n := range l.All() {
+		got = append(got, fmt.Sprintf("%s=%d", name, n))
+	}
+	want := "body_bytes=1 connections=2 message_bytes=3 message_timeout=4 partial_budget=5 " +
+		"invalid_utf8=6 pong_timeout=7 write_failed=8 connection_budget=9"
+	if strings.Join(got, " ") != want {
+		t.Errorf("All() = %v\nwant %s", got, want)
+	}
+	for range l.All() {
+		break // stopping early must not panic
 	}
 }

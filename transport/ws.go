@@ -90,6 +90,7 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	if n := h.active.Add(1); n > int64(h.cfg.maxConns) {
 		h.active.Add(-1)
+		h.hits.connectionsRefused.Add(1)
 		http.Error(w, "too many connections", http.StatusServiceUnavailable)
 		return
 	}

@@ -65,6 +65,7 @@ func (c *wsConn) serve(msg []byte) {
 	if !c.budget.finish(int64(cap(msg)), resp) {
 		resp = limitAnswer(resp)
 		c.budget.charge(resp)
+		c.h.hits.answersReplaced.Add(1)
 		// Subscriptions the replaced answer opened would send values
 		// under ids the client never got.
 		rpc.CancelHeld(ctx)

@@ -428,6 +428,9 @@ func TestWSOversizedMessageCloses1009(t *testing.T) {
 	if !errors.As(c.Err(), &ce) || ce.Code != websocket.CloseMessageTooBig {
 		t.Fatalf("want close 1009, got %v", c.Err())
 	}
+	if n := f.handler.Stats().Limits.MessageTooLarge; n != 1 {
+		t.Errorf("Stats().Limits.MessageTooLarge = %d, want 1", n)
+	}
 }
 
 func TestWSBinaryFrameRejected(t *testing.T) {
@@ -471,6 +474,9 @@ func TestWSClosesClientThatNeverPongs(t *testing.T) {
 	if pings == 0 {
 		t.Fatal("server sent no ping")
 	}
+	if n := f.handler.Stats().Limits.PongTimeout; n != 1 {
+		t.Errorf("Stats().Limits.PongTimeout = %d, want 1", n)
+	}
 
 	// A client that answers pings stays.
 	c := f.dial(t)
@@ -507,6 +513,9 @@ func TestWSConnectionCap(t *testing.T) {
 	var he *transport.HandshakeError
 	if !errors.As(err, &he) || he.Status != http.StatusServiceUnavailable {
 		t.Fatalf("third connection: want 503, got %v", err)
+	}
+	if st := f.handler.Stats(); st.Limits.ConnectionsRefused != 1 || st.WebSockets != 2 {
+		t.Errorf("Stats() = %+v, want 1 connection refused and 2 open", st)
 	}
 }
 
@@ -574,6 +583,9 @@ func TestWSStalledReaderDoesNotBlockOthers(t *testing.T) {
 	var ne interface{ Timeout() bool }
 	if errors.As(err, &ne) && ne.Timeout() || read == 64 {
 		t.Fatalf("the stalled connection was never closed: read %d of 64 responses, then %v", read, err)
+	}
+	if n := f.handler.Stats().Limits.WriteFailed; n != 1 {
+		t.Errorf("Stats().Limits.WriteFailed = %d, want 1 (the stalled connection)", n)
 	}
 }
 

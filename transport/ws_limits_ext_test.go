@@ -172,6 +172,9 @@ func TestWSConnectionBudgetReplacesAnswersOverIt(t *testing.T) {
 	if results == 0 || limited == 0 {
 		t.Fatalf("%d results, %d answers replaced by -32005: want some of each", results, limited)
 	}
+	if n := h.Stats().Limits.AnswersReplaced; n != uint64(limited) {
+		t.Errorf("Stats().Limits.AnswersReplaced = %d, want %d", n, limited)
+	}
 	// Once read, the connection answers in full again.
 	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","method":"big","params":[10],"id":99}`)); err != nil {
 		t.Fatal(err)
@@ -232,6 +235,12 @@ func TestWSPartialBudgetHolds(t *testing.T) {
 	})
 	if _, partial := transport.Usage(h); partial == 0 {
 		t.Fatal("no unfinished message was charged")
+	}
+	mu.Lock()
+	closed := codes[websocket.CloseTryAgainLater]
+	mu.Unlock()
+	if n := h.Stats().Limits.PartialBudget; n < uint64(closed) {
+		t.Errorf("Stats().Limits.PartialBudget = %d, but %d connections were closed with 1013", n, closed)
 	}
 	for _, ws := range conns {
 		ws.Close()
@@ -305,6 +314,9 @@ func TestWSMessageTimeout(t *testing.T) {
 			if code := closeCode(t, ws); code != websocket.ClosePolicyViolation {
 				t.Fatalf("a stalled message: close %d, want 1008", code)
 			}
+			if n := f.handler.Stats().Limits.MessageTimeout; n != 1 {
+				t.Errorf("Stats().Limits.MessageTimeout = %d, want 1", n)
+			}
 		})
 	}
 }
@@ -321,6 +333,9 @@ func TestWSInvalidUTF8Closes1007(t *testing.T) {
 	}
 	if code := closeCode(t, ws); code != websocket.CloseInvalidFramePayloadData {
 		t.Fatalf("invalid UTF-8: close %d, want 1007", code)
+	}
+	if n := f.handler.Stats().Limits.InvalidUTF8; n != 1 {
+		t.Errorf("Stats().Limits.InvalidUTF8 = %d, want 1", n)
 	}
 }
 

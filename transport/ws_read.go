@@ -30,12 +30,16 @@ func (c *wsConn) readLoop() (code int, text string) {
 			switch {
 			case errors.As(err, &ne) && ne.Timeout():
 				if !c.msgDeadline.IsZero() && !time.Now().Before(c.msgDeadline) {
+					c.h.hits.messageTimeout.Add(1)
 					return websocket.ClosePolicyViolation, "message not completed in time"
 				}
+				c.h.hits.pongTimeout.Add(1)
 				return websocket.CloseGoingAway, "no pong received"
 			case errors.Is(err, websocket.ErrReadLimit):
+				c.h.hits.messageTooLarge.Add(1)
 				return websocket.CloseMessageTooBig, "message too large"
 			case errors.Is(err, errPartialBudget):
+				c.h.hits.partialBudget.Add(1)
 				return websocket.CloseTryAgainLater, "server busy: too many unfinished messages"
 			}
 			return websocket.CloseNormalClosure, ""
@@ -44,6 +48,7 @@ func (c *wsConn) readLoop() (code int, text string) {
 			return websocket.CloseUnsupportedData, "binary messages are not supported"
 		}
 		if !utf8.Valid(msg) {
+			c.h.hits.invalidUTF8.Add(1)
 			return websocket.CloseInvalidFramePayloadData, "text message is not valid UTF-8"
 		}
 		select {

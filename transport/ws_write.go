@@ -45,6 +45,7 @@ func (c *wsConn) write(ctx context.Context, msg []byte) error {
 		err = c.ws.WriteMessage(websocket.TextMessage, msg)
 	}
 	if err != nil {
+		c.h.hits.writeFailed.Add(1)
 		c.close(websocket.CloseGoingAway, "write failed")
 		return errClosed
 	}
