@@ -8,7 +8,7 @@
 //		rpc.WithInterceptors(tel.Interceptor(), myInterceptor),
 //		rpc.WithBatchInterceptors(tel.BatchInterceptor()))
 //	h := transport.NewHandler(srv)
-//	tel.ObserveHandler(h)      // open WebSocket connections
+//	tel.ObserveHandler(h)      // open WebSocket connections, limits hit
 //	tel.ObserveServer(srv)     // open subscriptions
 //	tel.ObserveRevocations(rc) // a *security.RevocationCache's lag
 //
@@ -84,8 +84,13 @@
 //	                          servers given to ObserveServer
 //	warden.security.revocations.lag  gauge, seconds, how long ago the feeds
 //	                          given to ObserveRevocations last read their log
+//	warden.rpc.server.limit_hits  counter, {hit}, the clients the handlers'
+//	                          limits stopped, by warden.limit (body_bytes,
+//	                          connections, message_bytes, message_timeout,
+//	                          partial_budget, invalid_utf8, pong_timeout,
+//	                          write_failed, connection_budget)
 //
-// The conventions define none of the last four, hence the warden prefix.
+// The conventions define none of the last five, hence the warden prefix.
 // The gauges are read at collection: they cost nothing between scrapes.
 //
 // # Cost

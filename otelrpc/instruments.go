@@ -2,9 +2,11 @@ package otelrpc
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/wardenrpc/warden/rpc"
@@ -18,7 +20,12 @@ const (
 	MetricWebSockets     = "warden.rpc.server.websocket.connections"
 	MetricSubscriptions  = "warden.rpc.server.subscriptions"
 	MetricRevocationsLag = "warden.security.revocations.lag"
+	MetricLimitHits      = "warden.rpc.server.limit_hits"
 )
+
+// KeyLimit names the limit a client hit, on warden.rpc.server.limit_hits:
+// one of the names transport.LimitHits.All gives.
+const KeyLimit = attribute.Key("warden.limit")
 
 // RevocationFeed is what [Telemetry.ObserveRevocations] reads: how long
 // ago revocations were last read from their log, negative before the
@@ -28,7 +35,8 @@ type RevocationFeed interface {
 }
 
 // ObserveHandler adds h's open WebSocket connections to the
-// warden.rpc.server.websocket.connections gauge. Several handlers add up.
+// warden.rpc.server.websocket.connections gauge, and the clients its
+// limits stopped to warden.rpc.server.limit_hits. Several handlers add up.
 func (t *Telemetry) ObserveHandler(h *transport.Handler) {
 	t.mu.Lock()
 	t.handlers = append(t.handlers, h)
@@ -93,6 +101,12 @@ func (t *Telemetry) makeInstruments(meter metric.Meter) {
 	if err != nil {
 		otel.Handle(err)
 	}
+	hits, err := meter.Int64ObservableCounter(MetricLimitHits,
+		metric.WithUnit("{hit}"),
+		metric.WithDescription("Clients stopped by a limit of the transport, by limit."))
+	if err != nil {
+		otel.Handle(err)
+	}
 	if _, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		t.mu.Lock()
 		defer t.mu.Unlock()
@@ -101,10 +115,22 @@ func (t *Telemetry) makeInstruments(meter metric.Meter) {
 		}
 		if len(t.handlers) > 0 {
 			n := 0
+			byLimit := map[string]uint64{}
+			var names []string
 			for _, h := range t.handlers {
-				n += h.Stats().WebSockets
+				st := h.Stats()
+				n += st.WebSockets
+				for name, c := range st.Limits.All() {
+					if _, seen := byLimit[name]; !seen {
+						names = append(names, name)
+					}
+					byLimit[name] += c
+				}
 			}
 			o.ObserveInt64(conns, int64(n))
+			for _, name := range names {
+				o.ObserveInt64(hits, int64(min(byLimit[name], math.MaxInt64)), t.limitAttrs(name))
+			}
 		}
 		if len(t.servers) > 0 {
 			n := 0
@@ -123,7 +149,21 @@ func (t *Telemetry) makeInstruments(meter metric.Meter) {
 			o.ObserveFloat64(lag, worst.Seconds())
 		}
 		return nil
-	}, active, conns, subs, lag); err != nil {
+	}, active, conns, subs, lag, hits); err != nil {
 		otel.Handle(err)
 	}
+}
+
+// limitAttrs returns the observe option of a limit's series, made once.
+// t.mu is held.
+func (t *Telemetry) limitAttrs(name string) metric.ObserveOption {
+	opt, ok := t.limits[name]
+	if !ok {
+		if t.limits == nil {
+			t.limits = map[string]metric.ObserveOption{}
+		}
+		opt = metric.WithAttributeSet(attribute.NewSet(systemJSONRPC, KeyLimit.String(name)))
+		t.limits[name] = opt
+	}
+	return opt
 }

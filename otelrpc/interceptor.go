@@ -67,6 +67,7 @@ type Telemetry struct {
 	handlers []*transport.Handler
 	servers  []*rpc.Server
 	feeds    []RevocationFeed
+	limits   map[string]metric.ObserveOption // by limit, for limit_hits
 }
 
 // New returns a Telemetry whose instruments are made, once, from the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -508,5 +509,35 @@ func TestSessionLinks(t *testing.T) {
 	f.post(t, `{"jsonrpc":"2.0","id":1,"method":"echo","params":["x"]}`, "traceparent: "+tp)
 	if s := f.only(t); s.SpanContext.TraceID().String() != traceID || s.Parent.SpanID().String() != spanID || len(s.Links) != 0 {
 		t.Errorf("a POST's call: trace %s parent %s links %v, want the caller's trace as parent", s.SpanContext.TraceID(), s.Parent.SpanID(), s.Links)
+	}
+}
+
+// TestLimitHits: the clients a handler's limits stop are counted by
+// limit.
+func TestLimitHits(t *testing.T) {
+	f := newFixture(t)
+	resp, err := http.Post(f.url, "application/json", strings.NewReader(strings.Repeat(" ", transport.DefaultMaxBodyBytes+1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("an oversized body: %s, want 413", resp.Status)
+	}
+	m, ok := findMetric(f.metrics(t), otelrpc.MetricLimitHits)
+	if !ok {
+		t.Fatalf("no %s", otelrpc.MetricLimitHits)
+	}
+	sum, ok := m.Data.(metricdata.Sum[int64])
+	if !ok || !sum.IsMonotonic {
+		t.Fatalf("%s is a %T, want a monotonic sum", m.Name, m.Data)
+	}
+	got := map[string]int64{}
+	for _, dp := range sum.DataPoints {
+		v, _ := dp.Attributes.Value(otelrpc.KeyLimit)
+		got[v.AsString()] = dp.Value
+	}
+	if len(got) != 9 || got["body_bytes"] != 1 || got["connections"] != 0 {
+		t.Errorf("limit hits %v, want 9 limits, body_bytes 1, the rest 0", got)
 	}
 }
