@@ -62,6 +62,7 @@ func (m *metrics) watch(api *transport.Handler, srv *rpc.Server, revocations *se
 			Name: "warden_websocket_connections",
 			Help: "Open WebSocket connections, those being upgraded included.",
 		}, func() float64 { return float64(api.Stats().WebSockets) }),
+		limitHits{api},
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "warden_websocket_partial_bytes",
 			Help: "Bytes of unfinished inbound WebSocket messages held in memory.",
@@ -82,6 +83,24 @@ func (m *metrics) watch(api *transport.Handler, srv *rpc.Server, revocations *se
 			return lag.Seconds()
 		}),
 	)
+}
+
+// limitHits collects warden_limit_hits_total: the clients each of the
+// transport's limits stopped, read from its Stats at scrape time.
+type limitHits struct{ api *transport.Handler }
+
+var limitHitsDesc = prometheus.NewDesc("warden_limit_hits_total",
+	"Clients stopped by a limit of the transport, by limit: body_bytes (413), connections (503), "+
+		"message_bytes (1009), message_timeout (1008), partial_budget (1013), invalid_utf8 (1007), "+
+		"pong_timeout, write_failed, and connection_budget (answers sent as -32005).",
+	[]string{"limit"}, nil)
+
+func (l limitHits) Describe(ch chan<- *prometheus.Desc) { ch <- limitHitsDesc }
+
+func (l limitHits) Collect(ch chan<- prometheus.Metric) {
+	for name, n := range l.api.Stats().Limits.All() {
+		ch <- prometheus.MustNewConstMetric(limitHitsDesc, prometheus.CounterValue, float64(n), name)
+	}
 }
 
 // handler serves the registry in Prometheus' formats. Collection errors

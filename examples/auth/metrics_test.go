@@ -204,6 +204,30 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 
+	// A body over the limit is counted under its limit; every limit has a
+	// series from the start.
+	if hits := families["warden_limit_hits_total"].GetMetric(); len(hits) != 9 {
+		t.Errorf("warden_limit_hits_total: %d series, want one per limit (9)", len(hits))
+	}
+	resp, err := http.Post("http://"+s.addr+APIPath, "application/json", strings.NewReader(strings.Repeat(" ", 2<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a 2 MiB body: %s, want 413", resp.Status)
+	}
+	families, _ = scrape(t, s)
+	for _, m := range families["warden_limit_hits_total"].GetMetric() {
+		want := 0.0
+		if labels(m)["limit"] == "body_bytes" {
+			want = 1
+		}
+		if got := m.GetCounter().GetValue(); got != want {
+			t.Errorf("warden_limit_hits_total%v = %v, want %v", labels(m), got, want)
+		}
+	}
+
 	// The gauge follows the connection closing.
 	if err := ws.Close(); err != nil {
 		t.Fatal(err)
