@@ -84,11 +84,11 @@
 //	                          servers given to ObserveServer
 //	warden.security.revocations.lag  gauge, seconds, how long ago the feeds
 //	                          given to ObserveRevocations last read their log
-//	warden.rpc.server.limit_hits  counter, {hit}, the clients the handlers'
-//	                          limits stopped, by warden.limit (body_bytes,
+//	warden.rpc.server.limit_hits  counter, {hit}, the times the handlers'
+//	                          limits were hit, by warden.limit (body_bytes,
 //	                          connections, message_bytes, message_timeout,
 //	                          partial_budget, invalid_utf8, pong_timeout,
-//	                          write_failed, connection_budget)
+//	                          write_timeout, connection_budget)
 //
 // The conventions define none of the last five, hence the warden prefix.
 // The gauges are read at collection: they cost nothing between scrapes.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -116,6 +117,7 @@ func newFixture(t *testing.T, opts ...otelrpc.Option) *fixture {
 		return true
 	}))
 	must(srv.Register("boom", func() error { panic("boom") }))
+	must(srv.Register("tenant", func(ctx context.Context) string { return baggage.FromContext(ctx).Member("tenant").Value() }))
 	must(srv.Register("admin_only", func() bool { return true }, rpc.Security(rpc.Require("bearer", "admin"))))
 	must(srv.Register("admin_boom", func() error { panic("boom") }, rpc.Security(rpc.Require("bearer", "admin"))))
 	type signInParams struct {

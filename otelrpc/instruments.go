@@ -35,8 +35,8 @@ type RevocationFeed interface {
 }
 
 // ObserveHandler adds h's open WebSocket connections to the
-// warden.rpc.server.websocket.connections gauge, and the clients its
-// limits stopped to warden.rpc.server.limit_hits. Several handlers add up.
+// warden.rpc.server.websocket.connections gauge, and the times its limits
+// were hit to warden.rpc.server.limit_hits. Several handlers add up.
 func (t *Telemetry) ObserveHandler(h *transport.Handler) {
 	t.mu.Lock()
 	t.handlers = append(t.handlers, h)
@@ -103,7 +103,7 @@ func (t *Telemetry) makeInstruments(meter metric.Meter) {
 	}
 	hits, err := meter.Int64ObservableCounter(MetricLimitHits,
 		metric.WithUnit("{hit}"),
-		metric.WithDescription("Clients stopped by a limit of the transport, by limit."))
+		metric.WithDescription("The times a limit of the transport was hit, by limit."))
 	if err != nil {
 		otel.Handle(err)
 	}

@@ -115,15 +115,14 @@ func (t *Telemetry) batch(ctx context.Context, size int, run func(context.Contex
 func (t *Telemetry) start(ctx context.Context, name string, opts []trace.SpanStartOption) (context.Context, trace.Span) {
 	if ctx.Value(batchKey{}) == nil {
 		if h := transport.HeadersFrom(ctx); h != nil {
-			remote := t.prop.Extract(ctx, propagation.HeaderCarrier(h))
+			// All that the propagator reads (baggage, say) reaches the
+			// call; with links, only the parent span is set aside.
+			ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(h))
 			if t.links && rpc.SessionFrom(ctx) != nil {
-				if link := trace.LinkFromContext(remote); link.SpanContext.IsValid() {
-					opts = append(opts[:len(opts):len(opts)], trace.WithNewRoot(), trace.WithLinks(link))
-				} else {
-					opts = append(opts[:len(opts):len(opts)], trace.WithNewRoot())
+				opts = append(opts[:len(opts):len(opts)], trace.WithNewRoot())
+				if link := trace.LinkFromContext(ctx); link.SpanContext.IsValid() {
+					opts = append(opts, trace.WithLinks(link))
 				}
-			} else {
-				ctx = remote
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -477,16 +478,20 @@ func TestSessionLinks(t *testing.T) {
 		spanID  = "00f067aa0ba902b7"
 		tp      = "00-" + traceID + "-" + spanID + "-01"
 	)
-	f := newFixture(t, otelrpc.WithSessionLinks())
+	f := newFixture(t, otelrpc.WithSessionLinks(),
+		otelrpc.WithPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})))
 	ctx := context.Background()
-	ws, err := transport.Dial(ctx, "ws"+strings.TrimPrefix(f.url, "http"), transport.WithHeader("traceparent", tp))
+	ws, err := transport.Dial(ctx, "ws"+strings.TrimPrefix(f.url, "http"),
+		transport.WithHeader("traceparent", tp), transport.WithHeader("baggage", "tenant=acme"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = ws.Close() }()
 	for range 2 {
-		if err := ws.Call(ctx, "echo", []string{"x"}, nil); err != nil {
-			t.Fatal(err)
+		// What else the handshake carried still reaches the call.
+		var tenant string
+		if err := ws.Call(ctx, "tenant", nil, &tenant); err != nil || tenant != "acme" {
+			t.Fatalf("tenant %q, %v; want the handshake's baggage, acme", tenant, err)
 		}
 	}
 	spans := f.spans.GetSpans()

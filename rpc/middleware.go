@@ -29,13 +29,16 @@ type Handler func(ctx context.Context, req *Request) (any, error)
 // also sees calls that are refused, and it sees calls to methods that are
 // not registered, with a Method that reports false from
 // [Method.Registered]. Messages that are not requests (a parse error, an
-// invalid request) reach no interceptor. A panic passes through the chain
-// to the engine, which answers -32603; an interceptor that reports
-// outcomes records it in a deferred function. A result that cannot be
-// encoded as JSON is found after the chain has returned: interceptors see
-// the call succeed, the caller gets -32603, and the engine logs it. Interceptors are given to [NewServer]
-// with [WithInterceptors]; each method's chain is built once, at
-// registration.
+// invalid request) reach no interceptor.
+//
+// A panic passes through the chain to the engine, which answers -32603;
+// an interceptor that reports outcomes records it in a deferred function.
+// A result that cannot be encoded as JSON is found after the chain has
+// returned: interceptors see the call succeed, the caller gets -32603,
+// and the engine logs it.
+//
+// Interceptors are given to [NewServer] with [WithInterceptors]; each
+// method's chain is built once, at registration.
 type Interceptor func(next Handler) Handler
 
 func (s *Server) chain(h Handler) Handler {

@@ -157,14 +157,15 @@ type Stats struct {
 	// PartialBytes is how many bytes of unfinished inbound WebSocket
 	// messages are charged to the budget that [WithPartialBudget] sets.
 	PartialBytes int64
-	// Limits counts, since the handler was made, the clients stopped by
-	// each limit.
+	// Limits counts, since the handler was made, the times each limit
+	// was hit.
 	Limits LimitHits
 }
 
-// LimitHits counts how often clients hit each of a Handler's limits, so
+// LimitHits counts the times clients hit each of a Handler's limits, so
 // that an operator can see misbehaving clients being held off. Each field
-// only grows.
+// only grows. Most hits end a request or a connection; a replaced answer
+// does not, and a batch's answer counts once however many calls it held.
 type LimitHits struct {
 	BodyTooLarge       uint64 // HTTP bodies over WithMaxBodyBytes: 413
 	ConnectionsRefused uint64 // WebSocket upgrades over WithMaxConnections: 503
@@ -173,13 +174,13 @@ type LimitHits struct {
 	PartialBudget      uint64 // connections past WithPartialBudget: closed 1013
 	InvalidUTF8        uint64 // text messages that are not UTF-8: closed 1007
 	PongTimeout        uint64 // connections silent past WithPing's wait: closed 1001
-	WriteFailed        uint64 // connections dropped on a write that failed or passed WithWriteTimeout
-	AnswersReplaced    uint64 // answers over WithConnectionBudget, sent as -32005 instead
+	WriteTimeout       uint64 // connections dropped on a write that passed WithWriteTimeout
+	AnswersReplaced    uint64 // answers (a batch's: one) over WithConnectionBudget, sent as -32005 instead
 }
 
 // All yields each count under a short name for a metric's label:
 // body_bytes, connections, message_bytes, message_timeout,
-// partial_budget, invalid_utf8, pong_timeout, write_failed and
+// partial_budget, invalid_utf8, pong_timeout, write_timeout and
 // connection_budget, in that order.
 func (l LimitHits) All() iter.Seq2[string, uint64] {
 	return func(yield func(string, uint64) bool) {
@@ -190,7 +191,7 @@ func (l LimitHits) All() iter.Seq2[string, uint64] {
 			yield("partial_budget", l.PartialBudget) &&
 			yield("invalid_utf8", l.InvalidUTF8) &&
 			yield("pong_timeout", l.PongTimeout) &&
-			yield("write_failed", l.WriteFailed) &&
+			yield("write_timeout", l.WriteTimeout) &&
 			yield("connection_budget", l.AnswersReplaced)
 	}
 }
@@ -198,7 +199,7 @@ func (l LimitHits) All() iter.Seq2[string, uint64] {
 // limitHits is where a Handler counts LimitHits.
 type limitHits struct {
 	bodyTooLarge, connectionsRefused, messageTooLarge, messageTimeout, partialBudget,
-	invalidUTF8, pongTimeout, writeFailed, answersReplaced atomic.Uint64
+	invalidUTF8, pongTimeout, writeTimeout, answersReplaced atomic.Uint64
 }
 
 // Stats returns the handler's state now. It is cheap: a few atomic loads.
@@ -214,7 +215,7 @@ func (h *Handler) Stats() Stats {
 			PartialBudget:      h.hits.partialBudget.Load(),
 			InvalidUTF8:        h.hits.invalidUTF8.Load(),
 			PongTimeout:        h.hits.pongTimeout.Load(),
-			WriteFailed:        h.hits.writeFailed.Load(),
+			WriteTimeout:       h.hits.writeTimeout.Load(),
 			AnswersReplaced:    h.hits.answersReplaced.Load(),
 		},
 	}

@@ -282,13 +282,13 @@ func TestHTTPAuthorization(t *testing.T) {
 // LimitHits.All names each count once, with its own value.
 func TestLimitHitsAll(t *testing.T) {
 	l := transport.LimitHits{BodyTooLarge: 1, ConnectionsRefused: 2, MessageTooLarge: 3, MessageTimeout: 4,
-		PartialBudget: 5, InvalidUTF8: 6, PongTimeout: 7, WriteFailed: 8, AnswersReplaced: 9}
+		PartialBudget: 5, InvalidUTF8: 6, PongTimeout: 7, WriteTimeout: 8, AnswersReplaced: 9}
 	var got []string
 	for name, n := range l.All() {
 		got = append(got, fmt.Sprintf("%s=%d", name, n))
 	}
 	want := "body_bytes=1 connections=2 message_bytes=3 message_timeout=4 partial_budget=5 " +
-		"invalid_utf8=6 pong_timeout=7 write_failed=8 connection_budget=9"
+		"invalid_utf8=6 pong_timeout=7 write_timeout=8 connection_budget=9"
 	if strings.Join(got, " ") != want {
 		t.Errorf("All() = %v\nwant %s", got, want)
 	}

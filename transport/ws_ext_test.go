@@ -584,8 +584,8 @@ func TestWSStalledReaderDoesNotBlockOthers(t *testing.T) {
 	if errors.As(err, &ne) && ne.Timeout() || read == 64 {
 		t.Fatalf("the stalled connection was never closed: read %d of 64 responses, then %v", read, err)
 	}
-	if n := f.handler.Stats().Limits.WriteFailed; n != 1 {
-		t.Errorf("Stats().Limits.WriteFailed = %d, want 1 (the stalled connection)", n)
+	if n := f.handler.Stats().Limits.WriteTimeout; n != 1 {
+		t.Errorf("Stats().Limits.WriteTimeout = %d, want 1 (the stalled connection)", n)
 	}
 }
 

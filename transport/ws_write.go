@@ -2,6 +2,8 @@ package transport
 
 import (
 	"context"
+	"errors"
+	"net"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -45,7 +47,17 @@ func (c *wsConn) write(ctx context.Context, msg []byte) error {
 		err = c.ws.WriteMessage(websocket.TextMessage, msg)
 	}
 	if err != nil {
-		c.h.hits.writeFailed.Add(1)
+		// Counted only when the write timed out on a connection still
+		// open: a write broken by a close for another reason, or by a
+		// client that left, hit no limit.
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			select {
+			case <-c.done:
+			default:
+				c.h.hits.writeTimeout.Add(1)
+			}
+		}
 		c.close(websocket.CloseGoingAway, "write failed")
 		return errClosed
 	}

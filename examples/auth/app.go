@@ -277,11 +277,11 @@ func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 // series per name would grow without bound.
 const otherMethod = "_OTHER"
 
-// methodName is m's name for the log and the metrics.
 // errPanicked is what a call that panicked is answered with, as the
 // engine sends it.
 var errPanicked = rpc.NewError(rpc.CodeInternalError, "Internal error", nil)
 
+// methodName is m's name for the log and the metrics.
 func methodName(m *rpc.Method) string {
 	if !m.Registered() {
 		return otherMethod

@@ -253,30 +253,43 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ms = transport.NewServer(mux)
 		ms.ErrorLog = hs.ErrorLog
 		logger.Info("serving metrics", "addr", ml.Addr().String(), "url", "http://"+ml.Addr().String()+"/metrics")
-		go func() { errc <- ms.Serve(ml) }()
+		go func() { errc <- fmt.Errorf("-metrics-addr: %w", ms.Serve(ml)) }()
 	}
 	logger.Info("listening", "addr", l.Addr().String(), "url", url, "db", redactURL(*dbPath), "secret", source, "metrics", a.metrics != nil)
 	go func() { errc <- hs.Serve(l) }()
+	var serveErr error
 	select {
-	case err := <-errc:
-		return err
+	case serveErr = <-errc: // a listener failed: the other stops too
 	case <-ctx.Done():
 	}
 
 	logger.Info("shutting down")
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	wsDone := make(chan error, 1)
-	go func() { wsDone <- api.Shutdown(shutdown) }()
-	err = hs.Shutdown(shutdown)
+	servers := []*http.Server{hs}
 	if ms != nil {
-		err = errors.Join(err, ms.Shutdown(shutdown))
+		servers = append(servers, ms)
 	}
-	if wsErr := <-wsDone; err == nil {
-		err = wsErr
+	done := make(chan error, len(servers)+1)
+	go func() { done <- api.Shutdown(shutdown) }()
+	for _, srv := range servers {
+		go func() {
+			err := srv.Shutdown(shutdown)
+			if err != nil {
+				err = errors.Join(err, srv.Close()) // past the deadline: drop what is left
+			}
+			done <- err
+		}()
 	}
-	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	var shutErr error
+	for range len(servers) + 1 {
+		shutErr = errors.Join(shutErr, <-done)
+	}
+	switch {
+	case serveErr != nil:
+		return serveErr
+	case shutErr != nil:
+		return fmt.Errorf("shutdown: %w", shutErr)
 	}
 	logger.Info("stopped")
 	return nil

@@ -85,14 +85,14 @@ func (m *metrics) watch(api *transport.Handler, srv *rpc.Server, revocations *se
 	)
 }
 
-// limitHits collects warden_limit_hits_total: the clients each of the
-// transport's limits stopped, read from its Stats at scrape time.
+// limitHits collects warden_limit_hits_total: the times each of the
+// transport's limits was hit, read from its Stats at scrape time.
 type limitHits struct{ api *transport.Handler }
 
 var limitHitsDesc = prometheus.NewDesc("warden_limit_hits_total",
-	"Clients stopped by a limit of the transport, by limit: body_bytes (413), connections (503), "+
+	"The times a limit of the transport was hit, by limit: body_bytes (413), connections (503), "+
 		"message_bytes (1009), message_timeout (1008), partial_budget (1013), invalid_utf8 (1007), "+
-		"pong_timeout, write_failed, and connection_budget (answers sent as -32005).",
+		"pong_timeout, write_timeout, and connection_budget (an answer, or a batch's, sent as -32005).",
 	[]string{"limit"}, nil)
 
 func (l limitHits) Describe(ch chan<- *prometheus.Desc) { ch <- limitHitsDesc }
