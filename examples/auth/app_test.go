@@ -344,3 +344,19 @@ func TestAccessLogPanic(t *testing.T) {
 		t.Errorf("no line for the panicking call:\n%s", text)
 	}
 }
+
+// TestRedactURL: the listening line shows a file name as it is and a
+// PostgreSQL URL without its password.
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"auth.db":  "auth.db",
+		":memory:": ":memory:",
+		"postgres://warden:s3cret@127.0.0.1:5432/warden": "postgres://warden:xxxxx@127.0.0.1:5432/warden",
+		"postgresql://h/db?password=s3cret&sslmode=off":  "postgresql://h/db?password=xxxxx&sslmode=off",
+		"postgres://%zz": "(unparsable database URL)",
+	} {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

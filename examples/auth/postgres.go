@@ -83,11 +83,19 @@ func retryableOpen(err error) bool {
 	return true
 }
 
-// redactURL hides the password of a database URL, for logs.
+// redactURL hides the password of a database URL, for logs. A file name
+// (or ":memory:") is returned as it is.
 func redactURL(s string) string {
+	if !isPostgresURL(s) {
+		return s
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return "(unparsable database URL)"
+	}
+	if q := u.Query(); q.Has("password") { // libpq's other place for it
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }
