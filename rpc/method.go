@@ -60,6 +60,14 @@ type ExampleParam struct {
 // String returns the method's name.
 func (m *Method) String() string { return m.Name }
 
+// Registered reports whether m is a registered method. An interceptor is
+// also given calls to methods that are not registered, so that it can
+// count and log them; their Method is not registered, has an empty Name
+// and no requirement, and the call fails with CodeMethodNotFound. The
+// name the caller sent is in [Request.Name]: it is the caller's to choose,
+// and a metric labelled with it would grow without bound.
+func (m *Method) Registered() bool { return m.Name != "" }
+
 // Public reports whether the method has no requirement.
 func (m *Method) Public() bool { return len(m.Requirement) == 0 }
 

@@ -69,11 +69,3 @@ func unauthorizedReason(e *Error) string {
 	}
 	return ""
 }
-
-// Registered reports whether m is a registered method. An interceptor is
-// also given calls to methods that are not registered, so that it can
-// count and log them; their Method is not registered, has an empty Name
-// and no requirement, and the call fails with CodeMethodNotFound. The
-// name the caller sent is in [Request.Name]: it is the caller's to choose,
-// and a metric labelled with it would grow without bound.
-func (m *Method) Registered() bool { return m.Name != "" }
