@@ -42,16 +42,7 @@ const benchSecret = "0123456789abcdef0123456789abcdef"
 // access token.
 func benchApp(b *testing.B, store Store) (url, token string) {
 	b.Helper()
-	a, err := newApp(store, []byte(benchSecret), options{scryptLn: 4}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go a.run(ctx)
-	b.Cleanup(cancel)
-	for a.revocations.Health() != nil {
-		time.Sleep(time.Millisecond)
-	}
+	a := runBenchApp(b, store, options{scryptLn: 4})
 	h, api, err := a.handler("http://127.0.0.1/api/v1")
 	if err != nil {
 		b.Fatal(err)
@@ -63,6 +54,38 @@ func benchApp(b *testing.B, store Store) (url, token string) {
 		}
 		ts.Close()
 	})
+	return ts.URL + APIPath, benchUser(b, a, store)
+}
+
+// runBenchApp makes the example's app on store with o, logging to a
+// discarding handler, runs its background work until the benchmark ends,
+// and returns once its revocations are loaded.
+func runBenchApp(b *testing.B, store Store, o options) *app {
+	b.Helper()
+	a, err := newApp(store, []byte(benchSecret), o, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.run(ctx)
+	}()
+	b.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	for a.revocations.Health() != nil {
+		time.Sleep(time.Millisecond)
+	}
+	return a
+}
+
+// benchUser stores the user "bench" and returns an access token for it.
+func benchUser(b *testing.B, a *app, store Store) string {
+	b.Helper()
+	ctx := context.Background()
 	u := User{ID: "bench-user", Username: "bench", CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
 	if err := store.CreateUser(ctx, u, "$scrypt$unused"); err != nil {
 		b.Fatal(err)
@@ -71,7 +94,7 @@ func benchApp(b *testing.B, store Store) (url, token string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return ts.URL + APIPath, pair.AccessToken
+	return pair.AccessToken
 }
 
 // rawJWTServer is the floor for HTTP: a plain net/http handler that reads
@@ -405,33 +428,9 @@ func BenchmarkMetricsInterceptor(b *testing.B) {
 	for _, on := range []bool{false, true} {
 		b.Run(fmt.Sprintf("metrics=%v", on), func(b *testing.B) {
 			store := openTestStore(b, filepath.Join(b.TempDir(), "auth.db"))
-			a, err := newApp(store, []byte(benchSecret), options{scryptLn: 4, metrics: on}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				a.run(ctx)
-			}()
-			b.Cleanup(func() {
-				cancel()
-				<-done
-			})
-			for a.revocations.Health() != nil {
-				time.Sleep(time.Millisecond)
-			}
+			a := runBenchApp(b, store, options{scryptLn: 4, metrics: on})
 			srv := a.rpcServer()
-			u := User{ID: "bench-user", Username: "bench", CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
-			if err := store.CreateUser(ctx, u, "$scrypt$unused"); err != nil {
-				b.Fatal(err)
-			}
-			pair, err := a.issuer.Issue(ctx, security.Grant{Subject: u.ID, TTL: time.Hour})
-			if err != nil {
-				b.Fatal(err)
-			}
-			header := http.Header{"Authorization": {"Bearer " + pair.AccessToken}}
+			header := http.Header{"Authorization": {"Bearer " + benchUser(b, a, store)}}
 			body, want := []byte(requireTokenBody), []byte(`"username":"bench"`)
 			call := context.Background()
 			b.ReportAllocs()
