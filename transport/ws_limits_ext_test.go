@@ -44,6 +44,13 @@ func newBudgetServer(t testing.TB, opts ...transport.Option) (*transport.Handler
 	s := rpc.NewServer()
 	s.MustRegister("subtract", func(a, b float64) float64 { return a - b }, rpc.Params("minuend", "subtrahend"))
 	s.MustRegister("big", func(n int) string { return strings.Repeat("x", n) }, rpc.Params("n"))
+	return serveSmallBuffers(t, s, opts...)
+}
+
+// serveSmallBuffers serves s with opts over connections with small send
+// buffers, and returns the handler and its WebSocket URL.
+func serveSmallBuffers(t testing.TB, s *rpc.Server, opts ...transport.Option) (*transport.Handler, string) {
+	t.Helper()
 	h := transport.NewHandler(s, opts...)
 	ts := httptest.NewUnstartedServer(h)
 	ts.Listener = smallBuffers{ts.Listener}
@@ -446,15 +453,8 @@ func TestWSReplacedSubscribeAnswerEndsTheSubscription(t *testing.T) {
 		<-ctx.Done()
 		return nil
 	})
-	h := transport.NewHandler(s, transport.WithConnectionBudget(budget), transport.WithWriteTimeout(time.Minute))
-	ts := httptest.NewUnstartedServer(h)
-	ts.Listener = smallBuffers{ts.Listener}
-	ts.Start()
-	t.Cleanup(func() {
-		shutdown(t, h)
-		ts.Close()
-	})
-	ws := dialStalled(t, "ws"+strings.TrimPrefix(ts.URL, "http"))
+	h, url := serveSmallBuffers(t, s, transport.WithConnectionBudget(budget), transport.WithWriteTimeout(time.Minute))
+	ws := dialStalled(t, url)
 	if err := ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"jsonrpc":"2.0","method":"big","params":[%d],"id":1}`, answer))); err != nil {
 		t.Fatal(err)
 	}
