@@ -208,13 +208,10 @@ func (s *Server) Scheme(name string) (Scheme, bool) {
 // method's interceptors see a [Request] whose ID is nil.
 func (s *Server) Call(ctx context.Context, method string, params []byte) ([]byte, error) {
 	m, ok := s.Method(method)
-	name := method
-	switch {
-	case ok:
-		name = m.Name
-	case s.unknown == nil:
-		return nil, errNotFound()
-	default:
+	if !ok {
+		if s.unknown == nil {
+			return nil, errNotFound()
+		}
 		// Interceptors see the call; its params are not checked, so the
 		// answer is -32601 with or without interceptors.
 		m, params = s.unknown, nil
@@ -223,7 +220,7 @@ func (s *Server) Call(ctx context.Context, method string, params []byte) ([]byte
 	if perr != nil {
 		return nil, perr
 	}
-	res, rerr := s.invoke(ctx, m, &Request{Method: m, Params: params, Name: name})
+	res, rerr := s.invoke(ctx, m, &Request{Method: m, Params: params, Name: method})
 	if rerr != nil {
 		return nil, rerr
 	}
